@@ -1,0 +1,76 @@
+"""``scrapy crawl``, with argument checks and a failing exit status when nothing was fetched.
+
+Scrapy's own command exits 0 even when every request failed, so a cron job
+or CI cannot tell a crawl without network from a quiet day. This one:
+
+* validates the spider arguments first and stops with a usage error naming
+  the bad argument (``-a mode=sideways``) instead of a traceback;
+* writes JSON Lines to ``<CORPUS_OUTPUT_DIR>/<spider>/<crawl start>.jsonl``
+  unless the user names an output (``-o``/``-O`` or the FEEDS setting);
+* exits with status 1 when :mod:`corpus.health` recorded that not a single
+  page could be fetched.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.exceptions import UsageError
+
+from corpus.health import crawl_failure
+
+if TYPE_CHECKING:
+    import argparse
+
+
+
+def default_feed(output_dir: str) -> dict[str, dict[str, object]]:
+    """The FEEDS entry of the default JSON Lines output."""
+    return {
+        f"{output_dir.rstrip('/')}/%(name)s/%(time)s.jsonl": {
+            "format": "jsonlines",
+            "encoding": "utf8",
+            "store_empty": False,
+        }
+    }
+
+
+class Command(ScrapyCrawlCommand):
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        assert self.settings is not None
+        if not self.settings.getdict("FEEDS"):
+            self.settings.set(
+                "FEEDS", default_feed(self.settings.get("CORPUS_OUTPUT_DIR", "data")), priority="project"
+            )
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) != 1:
+            raise UsageError("give exactly one spider name, e.g. scrapy crawl cicero")
+        assert self.crawler_process
+        name = args[0]
+        try:
+            spider_cls = self.crawler_process.spider_loader.load(name)
+        except KeyError:
+            raise UsageError(
+                f"no spider named {name!r}; available: "
+                f"{', '.join(self.crawler_process.spider_loader.list())}"
+            ) from None
+        check = getattr(spider_cls, "check_args", None)
+        if check is not None:
+            try:
+                check(opts.spargs)
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
+        crawler = self.crawler_process.create_crawler(spider_cls)
+        self.crawler_process.crawl(crawler, **opts.spargs)
+        self.crawler_process.start()
+        if self.crawler_process.bootstrap_failed:
+            self.exitcode = 1
+            return
+        failure = crawl_failure(crawler.stats.get_stats()) if crawler.stats else None
+        if failure:
+            print(f"error: {failure}", file=sys.stderr)
+            self.exitcode = 1

@@ -1,0 +1,301 @@
+"""Extraction layers and the resolver that fills each field from the most reliable one.
+
+Layers, most reliable first: ``jsonld`` (schema.org NewsArticle), ``meta``
+(Open Graph, ``article:*``, ``author``, ``date``), ``selector`` (the outlet's
+own CSS, see :class:`OutletParser`) and ``generic`` (a fallback that knows no
+outlet). An outlet parser may change the order per field (Cicero's JSON-LD
+headline glues kicker and title together, so its title comes from the
+selector first).
+
+:func:`extract` returns the values together with the layer that filled each
+field, so a broken selector shows up in the crawl stats as a field filled by
+``generic`` or ``missing`` instead of as silently empty data. An exception in
+one layer is recorded and the next layer is tried: one broken field never
+loses the article.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+from urllib.parse import urljoin, urlsplit
+
+from corpus.extract.page import Page
+from corpus.extract.text import Body, body_from
+from corpus.normalize.text import clean_text
+
+logger = logging.getLogger(__name__)
+
+FIELDS = (
+    "title", "kicker", "teaser", "authors", "published", "modified", "section",
+    "keywords", "image", "paywalled", "body", "language",
+)
+DEFAULT_ORDER = ("jsonld", "meta", "selector", "generic")
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {} or (
+        isinstance(value, Body) and not value
+    )
+
+
+class Layer:
+    """A source of field values. Subclasses define a method per field they know."""
+
+    name: ClassVar[str] = "layer"
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+
+    def get(self, field_name: str) -> Any:
+        method = getattr(self, field_name, None)
+        return method() if callable(method) else None
+
+
+def _names(value: Any) -> list[str]:
+    """Person/organisation names from a JSON-LD ``author`` value."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        name = value.get("name")
+        return [name] if isinstance(name, str) else []
+    if isinstance(value, list):
+        return [n for v in value for n in _names(v)]
+    return []
+
+
+class JsonLdLayer(Layer):
+    name = "jsonld"
+
+    @property
+    def ld(self) -> dict[str, Any]:
+        return self.page.article_ld or {}
+
+    def title(self) -> str | None:
+        return clean_text(_str(self.ld.get("headline")))
+
+    def teaser(self) -> str | None:
+        return clean_text(_str(self.ld.get("description")))
+
+    def authors(self) -> list[str]:
+        return [n for n in (clean_text(x) for x in _names(self.ld.get("author"))) if n]
+
+    def published(self) -> str | None:
+        return _str(self.ld.get("datePublished"))
+
+    def modified(self) -> str | None:
+        return _str(self.ld.get("dateModified"))
+
+    def section(self) -> str | None:
+        section = self.ld.get("articleSection")
+        if isinstance(section, list):
+            section = section[0] if section else None
+        return clean_text(_str(section))
+
+    def keywords(self) -> list[str]:
+        return _keyword_list(self.ld.get("keywords"))
+
+    def image(self) -> dict[str, Any] | None:
+        image = self.ld.get("image")
+        if isinstance(image, list):
+            image = image[0] if image else None
+        if isinstance(image, dict):
+            url = image.get("url") or image.get("contentUrl")
+            if isinstance(url, str):
+                return {"url": urljoin(self.page.url, url), "caption": clean_text(_str(image.get("caption"))),
+                        "credit": clean_text(_str(image.get("copyrightHolder") or image.get("creditText")))}
+        if isinstance(image, str):
+            return {"url": urljoin(self.page.url, image), "caption": None, "credit": None}
+        return None
+
+    def paywalled(self) -> bool | None:
+        free = self.ld.get("isAccessibleForFree")
+        if isinstance(free, str):
+            free = {"true": True, "false": False}.get(free.strip().lower())
+        return None if free is None else not bool(free)
+
+    def body(self) -> Body | None:
+        text = self.ld.get("articleBody")
+        if not isinstance(text, str):
+            return None
+        paragraphs = [p for p in (clean_text(x) for x in re.split(r"\n\s*\n|\n", text)) if p]
+        return Body(paragraphs=paragraphs)
+
+    def language(self) -> str | None:
+        return _str(self.ld.get("inLanguage"))
+
+
+class MetaLayer(Layer):
+    name = "meta"
+
+    def _m(self, *keys: str) -> str | None:
+        for key in keys:
+            value = clean_text(self.page.meta.get(key))
+            if value:
+                return value
+        return None
+
+    def title(self) -> str | None:
+        return self._m("og:title", "twitter:title")
+
+    def teaser(self) -> str | None:
+        return self._m("og:description", "description", "twitter:description")
+
+    def authors(self) -> list[str]:
+        value = self._m("author", "article:author", "dcterms.creator")
+        # article:author is often a profile URL, not a name
+        return [value] if value and not value.startswith("http") else []
+
+    def published(self) -> str | None:
+        return self._m("article:published_time", "date", "dcterms.date", "pubdate", "publish-date")
+
+    def modified(self) -> str | None:
+        return self._m("article:modified_time", "og:updated_time", "last-modified")
+
+    def section(self) -> str | None:
+        return self._m("article:section")
+
+    def keywords(self) -> list[str]:
+        tags = self.page.meta_all("article:tag")
+        if tags:
+            return _keyword_list(tags)
+        return _keyword_list(self._m("news_keywords", "keywords"))
+
+    def image(self) -> dict[str, Any] | None:
+        url = self._m("og:image", "twitter:image")
+        return {"url": urljoin(self.page.url, url), "caption": None, "credit": None} if url else None
+
+    def language(self) -> str | None:
+        return self._m("og:locale", "language", "content-language")
+
+
+class GenericLayer(Layer):
+    """Outlet-agnostic fallbacks from common HTML structure."""
+
+    name = "generic"
+
+    def title(self) -> str | None:
+        heading = clean_text(" ".join(self.page.sel.css("article h1 ::text, h1 ::text").getall()[:20]))
+        if heading:
+            return heading
+        title = clean_text(self.page.sel.xpath("//title/text()").get())
+        return re.split(r"\s+[|–—]\s+", title)[0] if title else None
+
+    def published(self) -> str | None:
+        return self.page.sel.css("time::attr(datetime)").get()
+
+    def section(self) -> str | None:
+        segments = [s for s in urlsplit(self.page.url).path.split("/") if s]
+        return segments[0].replace("-", " ").title() if len(segments) > 1 else None
+
+    def body(self) -> Body | None:
+        # The <article> (or <main>) with the most paragraph text.
+        best: Body | None = None
+        for container in self.page.sel.css("article, main, [itemprop=articleBody]"):
+            body = body_from(container, drop=("header", "footer", "h1"))
+            if best is None or len(body.text) > len(best.text):
+                best = body
+        return best
+
+    def language(self) -> str | None:
+        return self.page.sel.xpath("/html/@lang").get()
+
+
+class OutletParser(Layer):
+    """Base for an outlet's own selectors (the ``selector`` layer).
+
+    Subclasses keep selectors as class constants and define one method per
+    field they know, named after the field. ``ORDER`` overrides the layer
+    order for single fields.
+    """
+
+    name = "selector"
+    ORDER: ClassVar[dict[str, tuple[str, ...]]] = {}
+
+    # --- page structure beyond the article fields (used by the spider base) ---
+    def listing_dates(self) -> list[str]:
+        """Raw dates of the teasers on a listing page (for backfill's ``since``)."""
+        return []
+
+    def next_page(self) -> str | None:
+        """Link to the next listing page, if any."""
+        return self.page.sel.css('a[rel="next"]::attr(href), link[rel="next"]::attr(href)').get()
+
+    def comments(self) -> list[dict[str, Any]]:
+        """Reader comments on this page, in order: dicts with ``comment_id``, ``author``,
+        ``published_raw``, ``title``, ``text`` and ``parent_id`` (outlet ids)."""
+        return []
+
+    def comments_closed(self) -> bool | None:
+        """True when the page says comments are closed; ``None`` when unknown."""
+        return None
+
+    def next_comment_page(self) -> str | None:
+        """Link to the next page of comments, if any."""
+        return None
+
+    def css_text(self, css: str) -> str | None:
+        """All text under the first element matching ``css``, cleaned."""
+        node = self.page.sel.css(css)
+        return clean_text(" ".join(node[0].css("::text").getall())) if node else None
+
+
+@dataclass
+class Extraction:
+    """Field values and the layer each came from (``missing`` when none had it)."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    layers: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def extract(page: Page, parser_cls: type[OutletParser] = OutletParser) -> Extraction:
+    """Fill every field from the first layer, in order, that has a value.
+
+    Args:
+        page: the parsed page.
+        parser_cls: the outlet's parser (its selectors and its field orders).
+
+    Returns:
+        An :class:`Extraction`.
+    """
+    layers: dict[str, Layer] = {
+        "jsonld": JsonLdLayer(page),
+        "meta": MetaLayer(page),
+        "selector": parser_cls(page),
+        "generic": GenericLayer(page),
+    }
+    result = Extraction()
+    for name in FIELDS:
+        result.layers[name] = "missing"
+        for layer_name in parser_cls.ORDER.get(name, DEFAULT_ORDER):
+            try:
+                value = layers[layer_name].get(name)
+            except Exception as exc:  # one broken layer must not lose the article
+                logger.warning("extraction of %s by %s failed on %s: %r", name, layer_name, page.url, exc)
+                result.errors[name] = f"{layer_name}: {exc!r}"
+                continue
+            if not _is_empty(value):
+                result.values[name] = value
+                result.layers[name] = layer_name
+                break
+    return result
+
+
+def _str(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _keyword_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list):
+        return []
+    seen: list[str] = []
+    for entry in value:
+        text = clean_text(entry) if isinstance(entry, str) else None
+        if text and text not in seen:
+            seen.append(text)
+    return seen

@@ -1,0 +1,112 @@
+"""A page parsed once: the element tree, its ``<meta>`` tags and its JSON-LD.
+
+Every extraction layer reads from the same :class:`Page`, so a page is parsed
+exactly once however many fields and layers look at it. No Scrapy imports:
+the same code serves the spiders and ``corpus`` commands on saved files.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from parsel import Selector
+
+logger = logging.getLogger(__name__)
+
+ARTICLE_TYPES = frozenset(
+    {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "OpinionNewsArticle",
+     "BackgroundNewsArticle", "ReviewNewsArticle", "BlogPosting", "LiveBlogPosting", "Report"}
+)
+
+
+@dataclass
+class Page:
+    """One fetched HTML page.
+
+    Args:
+        url: the URL the page was fetched from.
+        html: the decoded HTML text.
+    """
+
+    url: str
+    html: str
+    errors: list[str] = field(default_factory=list)
+
+    @cached_property
+    def sel(self) -> Selector:
+        """The parsel selector over the whole document."""
+        return Selector(text=self.html or "<html></html>", base_url=self.url)
+
+    @cached_property
+    def meta(self) -> dict[str, str]:
+        """``<meta>`` tags by ``name``/``property``/``itemprop`` (lower-cased); first one wins."""
+        tags: dict[str, str] = {}
+        for node in self.sel.xpath("//meta[@content]"):
+            key = node.attrib.get("property") or node.attrib.get("name") or node.attrib.get("itemprop")
+            if key:
+                tags.setdefault(key.strip().lower(), node.attrib["content"].strip())
+        return tags
+
+    def meta_all(self, key: str) -> list[str]:
+        """Every ``<meta>`` value for ``key`` (``article:tag`` can repeat)."""
+        key = key.lower()
+        return [
+            n.attrib["content"].strip()
+            for n in self.sel.xpath("//meta[@content]")
+            if (n.attrib.get("property") or n.attrib.get("name") or "").strip().lower() == key
+        ]
+
+    @cached_property
+    def json_ld(self) -> list[dict[str, Any]]:
+        """All JSON-LD objects on the page, with ``@graph`` and top-level arrays flattened.
+
+        Invalid JSON is recorded in :attr:`errors` and skipped, never raised.
+        """
+        objects: list[dict[str, Any]] = []
+        for raw in self.sel.xpath('//script[@type="application/ld+json"]/text()').getall():
+            try:
+                data = json.loads(raw.strip().rstrip(";"))
+            except ValueError as exc:
+                self.errors.append(f"invalid JSON-LD: {exc}")
+                continue
+            objects.extend(_flatten(data))
+        return objects
+
+    @cached_property
+    def article_ld(self) -> dict[str, Any] | None:
+        """The first JSON-LD object typed as a news article, if any."""
+        for obj in self.json_ld:
+            types = obj.get("@type")
+            types = types if isinstance(types, list) else [types]
+            if any(t in ARTICLE_TYPES for t in types if isinstance(t, str)):
+                return obj
+        return None
+
+    @cached_property
+    def canonical_url(self) -> str | None:
+        """``<link rel="canonical">`` resolved against the page URL, else ``og:url``."""
+        href = self.sel.xpath('//link[@rel="canonical"]/@href').get() or self.meta.get("og:url")
+        return _urljoin(self.url, href) if href else None
+
+
+def _urljoin(base: str, href: str) -> str:
+    from urllib.parse import urljoin
+
+    return urljoin(base, href.strip())
+
+
+def _flatten(data: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(data, list):
+        for entry in data:
+            yield from _flatten(entry)
+    elif isinstance(data, dict):
+        graph = data.get("@graph")
+        if isinstance(graph, list):
+            yield from _flatten(graph)
+        else:
+            yield data

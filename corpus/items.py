@@ -1,0 +1,98 @@
+"""The two kinds of item the crawler produces: :class:`Article` and :class:`Comment`.
+
+This module is the single definition of the item schema; spiders fill the raw
+fields, the pipelines in ``pipelines/`` fill the normalised ones (see
+``corpus/settings.py`` for their order). Every item serialises with an
+``item_type`` field (``"article"`` or ``"comment"``) so one JSON Lines file can
+carry both.
+
+Dates are stored as ISO 8601 strings, not ``datetime`` objects, because their
+precision matters: ``"2023-09-07T10:40:00+02:00"`` (minute), ``"2023-09-06"``
+(day) or ``"2023-09"`` (month). A day is never turned into midnight.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, TypedDict
+
+Precision = Literal["minute", "day", "month"]
+
+
+class Image(TypedDict, total=False):
+    url: str
+    caption: str | None
+    credit: str | None
+
+
+@dataclass(kw_only=True)
+class Article:
+    """One news article, as extracted from its page and normalised by the pipelines."""
+
+    item_type: str = field(default="article", init=False)
+    # identity
+    id: str | None = None  # sha1 of canonical_url, set by the spider / dedupe pipeline
+    url: str
+    canonical_url: str | None = None
+    outlet: str
+    outlet_name: str | None = None
+    language: str | None = "de"
+    # text
+    section: str | None = None
+    kicker: str | None = None  # Dachzeile
+    title: str | None = None
+    teaser: str | None = None
+    body: str | None = None  # paragraphs and sub-headings in page order, joined by blank lines
+    subheadings: list[str] = field(default_factory=list)
+    word_count: int | None = None
+    # people
+    byline_raw: str | None = None
+    authors: list[str] = field(default_factory=list)
+    agencies: list[str] = field(default_factory=list)
+    # dates (raw as printed, normalised by the dates pipeline)
+    published_raw: str | None = None
+    published_at: str | None = None
+    published_precision: Precision | None = None
+    modified_raw: str | None = None
+    modified_at: str | None = None
+    crawled_at: str | None = None
+    first_seen_at: str | None = None
+    last_seen_at: str | None = None
+    # classification
+    keywords: list[str] = field(default_factory=list)
+    image: Image | None = None
+    paywalled: bool = False
+    comment_count: int | None = None
+    comments_closed: bool | None = None
+    countries: list[str] = field(default_factory=list)
+    pairs: list[str] = field(default_factory=list)
+    topic_score: float | None = None
+    in_scope: bool | None = None
+    content_hash: str | None = None
+    # which extraction layer filled each field (jsonld, meta, selector, generic)
+    extraction: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(kw_only=True)
+class Comment:
+    """One reader comment, linked to its article by ``article_id``."""
+
+    item_type: str = field(default="comment", init=False)
+    id: str | None = None  # "<outlet>-<outlet comment id>", or a hash when the outlet gives none
+    comment_id: str | None = None  # the outlet's own id, when the page shows one
+    article_id: str | None = None
+    article_url: str
+    article_title: str | None = None
+    outlet: str
+    author: str | None = None
+    published_raw: str | None = None
+    published_at: str | None = None
+    published_precision: Precision | None = None
+    title: str | None = None
+    text: str | None = None
+    parent_id: str | None = None  # id of the comment this one replies to
+    position: int | None = None  # 1-based order on the article, across comment pages
+    crawled_at: str | None = None
+
+
+Item = Article | Comment

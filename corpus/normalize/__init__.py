@@ -1,0 +1,1 @@
+"""Pure normalisation functions (no Scrapy imports): text, URLs, German dates, bylines."""

@@ -1,0 +1,64 @@
+"""Canonical URLs and the ids derived from them.
+
+Two links to the same article often differ only in tracking noise
+(``?utm_source=...``, ``#comments``, ``?amp``); the canonical form drops that
+noise so duplicates collapse and the document id (a hash of the canonical URL)
+stays stable across crawls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+# Query parameters that never change what page is shown.
+_TRACKING_PREFIXES = ("utm_", "wt_", "at_", "pk_", "mtm_")
+_TRACKING_PARAMS = frozenset(
+    {"amp", "fbclid", "gclid", "dclid", "msclkid", "igshid", "mc_cid", "mc_eid", "ref",
+     "ref_src", "cmpid", "wt_mc", "xtor", "outputtype", "ns_mchannel", "ns_source",
+     "ns_campaign", "ns_linkname", "ns_fee", "share", "src", "reduced"}
+)
+
+
+def canonicalize_url(url: str) -> str:
+    """Return the canonical form of an article URL.
+
+    Args:
+        url: an absolute http(s) URL.
+
+    Returns:
+        The URL with scheme and host lower-cased, ``http`` upgraded to
+        ``https``, default ports, fragment and tracking parameters (``utm_*``,
+        ``fbclid``, ``?amp`` ...) removed, remaining parameters sorted, and a
+        trailing slash dropped from non-root paths.
+    """
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme == "http":
+        scheme = "https"
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    netloc = host if port in (None, 80, 443) else f"{host}:{port}"
+    path = parts.path or "/"
+    if len(path) > 1 and path.endswith("/"):
+        path = path.rstrip("/") or "/"
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k.lower() not in _TRACKING_PARAMS and not k.lower().startswith(_TRACKING_PREFIXES)
+    ]
+    return urlunsplit((scheme, netloc, path, urlencode(sorted(query)), ""))
+
+
+def url_id(canonical_url: str) -> str:
+    """Stable document id for a canonical URL (hex SHA-1)."""
+    return hashlib.sha1(canonical_url.encode("utf-8")).hexdigest()
+
+
+def content_hash(*parts: str | None) -> str:
+    """Hash of the given text parts, to notice when an article's content changed."""
+    digest = hashlib.sha1()
+    for part in parts:
+        digest.update((part or "").encode("utf-8"))
+        digest.update(b"\x00")
+    return digest.hexdigest()

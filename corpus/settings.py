@@ -1,0 +1,111 @@
+"""Settings of the corpus crawler, grouped by component.
+
+Every setting can be overridden per run with ``scrapy crawl ... -s NAME=value``;
+the ``CORPUS_*`` settings and the politeness settings below can also be set
+from the environment variable of the same name (handy for cron and docker).
+Each is documented as: type, default, example.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def _env_float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
+
+
+BOT_NAME = "corpus"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+# Our `crawl` command replaces Scrapy's: same options, plus argument checks and an
+# exit status of 1 when no page could be fetched (see corpus/commands/crawl.py).
+COMMANDS_MODULE = "corpus.commands"
+
+# --- Output -------------------------------------------------------------------------
+# CORPUS_OUTPUT_DIR (str, default "data"): where the default JSON Lines feed goes,
+#   as <dir>/<spider>/<crawl start, UTC>.jsonl. Example: CORPUS_OUTPUT_DIR=/srv/corpus
+# The `crawl` command adds this feed when neither -o/-O nor FEEDS name another output
+# (Scrapy would otherwise write to both).
+CORPUS_OUTPUT_DIR = _env("CORPUS_OUTPUT_DIR", "data")
+FEED_EXPORT_ENCODING = "utf-8"
+
+# --- Scope and topics -----------------------------------------------------------------
+# CORPUS_SCOPE (str, "in" | "all", default "in"): default of the spider argument `scope`.
+#   Example: -a scope=all
+CORPUS_SCOPE = _env("CORPUS_SCOPE", "in")
+# CORPUS_TOPIC_TERMS_FILE (str path, default "" = the shipped corpus/topics/terms.toml):
+#   country terms used for tagging. Example: CORPUS_TOPIC_TERMS_FILE=./my-terms.toml
+CORPUS_TOPIC_TERMS_FILE = _env("CORPUS_TOPIC_TERMS_FILE", "")
+
+# --- Crawl health ---------------------------------------------------------------------
+# CORPUS_HEALTH_ENABLED (bool, default True): log a summary at the end of each crawl
+#   (items, drops by reason, which extraction layer filled each field) and make
+#   `scrapy crawl` exit with status 1 when not a single page could be fetched.
+CORPUS_HEALTH_ENABLED = _env_bool("CORPUS_HEALTH_ENABLED", True)
+
+# --- Politeness -----------------------------------------------------------------------
+# ROBOTSTXT_OBEY (bool, default True): honour robots.txt.
+ROBOTSTXT_OBEY = True
+# USER_AGENT (str): who we are. Example: CORPUS_USER_AGENT="corpus-crawler (+mailto:me@example.org)"
+USER_AGENT = _env(
+    "CORPUS_USER_AGENT", "corpus-crawler/0.1 (research crawler for German news; +https://example.org/corpus)"
+)
+# DOWNLOAD_DELAY (float seconds, default 1.0): pause between requests to one site.
+DOWNLOAD_DELAY = _env_float("CORPUS_DOWNLOAD_DELAY", 1.0)
+# CONCURRENT_REQUESTS_PER_DOMAIN (int, default 2).
+CONCURRENT_REQUESTS_PER_DOMAIN = _env_int("CORPUS_CONCURRENT_REQUESTS_PER_DOMAIN", 2)
+# AUTOTHROTTLE_ENABLED (bool, default True): slow down when the site slows down.
+AUTOTHROTTLE_ENABLED = _env_bool("CORPUS_AUTOTHROTTLE_ENABLED", True)
+AUTOTHROTTLE_START_DELAY = DOWNLOAD_DELAY
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+# DOWNLOAD_TIMEOUT (int seconds, default 30).
+DOWNLOAD_TIMEOUT = _env_int("CORPUS_DOWNLOAD_TIMEOUT", 30)
+# DOWNLOAD_MAXSIZE (int bytes, default 10 MiB): larger responses are dropped.
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+RETRY_TIMES = 2
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+# Scrapy's remote-control HTTP endpoint stays off: nothing here should listen on a port.
+REMOTE_CONTROL_ENABLED = False
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "de-DE,de;q=0.9,en;q=0.5",
+}
+
+# --- Pipelines (gaps of 100 leave room; Elasticsearch comes after dedupe) -------------
+ITEM_PIPELINES = {
+    "pipelines.validation.ValidationPipeline": 100,
+    "pipelines.text.CleanTextPipeline": 200,
+    "pipelines.dates.DatesPipeline": 300,
+    "pipelines.authors.AuthorsPipeline": 400,
+    "pipelines.topics.TopicsPipeline": 500,
+    "pipelines.dedupe.DedupePipeline": 600,
+}
+
+EXTENSIONS = {
+    "corpus.health.CrawlHealth": 500,
+}
+
+# --- Logging --------------------------------------------------------------------------
+# LOG_LEVEL (str, default INFO). Example: -s LOG_LEVEL=DEBUG or CORPUS_LOG_LEVEL=DEBUG
+LOG_LEVEL = _env("CORPUS_LOG_LEVEL", "INFO")
+# Dropped items are logged as "Dropped: <reason> <url>", not with the whole item.
+LOG_FORMATTER = "corpus.health.QuietLogFormatter"
+
+# --- Engine ---------------------------------------------------------------------------
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"

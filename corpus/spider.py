@@ -1,0 +1,419 @@
+"""The shared base of every outlet spider: discovery, article building, comments.
+
+An outlet spider (``spiders/<outlet>.py``) only says *where* articles are
+(feeds, section fronts, listings, sitemaps, which URLs are articles) and *how*
+to read its pages (an :class:`~corpus.extract.OutletParser` subclass). This
+module does the rest:
+
+* discovery by ``mode``: ``recent`` reads the feeds and section fronts;
+  ``backfill`` pages through listings (``?page=N``) until the teasers are
+  older than ``since``, and reads the XML sitemap, both bounded by
+  ``max_pages``;
+* article pages -> :class:`~corpus.items.Article` with raw byline and dates
+  (the pipelines normalise them) and the extraction layer of every field,
+  counted in the crawl stats under ``corpus/extract/<field>/<layer>``;
+* reader comments -> :class:`~corpus.items.Comment`, following comment
+  pagination; the article is emitted first, its comments after it.
+
+Spider arguments are validated by :class:`CrawlArgs` (``scrapy crawl cicero -a
+mode=backfill -a since=2023-01-01``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator, Iterator
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from scrapy.utils.sitemap import Sitemap
+
+from corpus.extract import OutletParser, Page, extract
+from corpus.items import Article, Comment
+from corpus.normalize.dates import BERLIN, parse_date
+from corpus.normalize.text import clean_text
+from corpus.normalize.urls import canonicalize_url, content_hash, url_id
+
+if TYPE_CHECKING:
+    from scrapy.http import Response
+
+logger = logging.getLogger(__name__)
+
+# Never articles, whatever the outlet: files, feeds and technical paths.
+_FILE_EXTENSION = re.compile(r"\.(?:jpe?g|png|gif|webp|svg|pdf|mp[34]|xml|rss|json|zip|css|js)$", re.I)
+
+
+class CrawlArgs(BaseModel):
+    """Spider arguments (``-a name=value``), validated before the crawl starts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["recent", "backfill"] = Field(
+        "recent", description="recent: feeds and section fronts; backfill: listings and sitemap"
+    )
+    since: date | None = Field(
+        None, description="backfill: stop paging listings at teasers older than this (YYYY-MM-DD)"
+    )
+    max_pages: int = Field(
+        50, ge=1, le=100_000, description="backfill: at most this many pages per listing/sitemap"
+    )
+    scope: Literal["in", "all"] = Field(
+        "in", description="in: keep only Korea–Russia–China articles; all: keep everything"
+    )
+    sources: list[Literal["listings", "sitemap"]] = Field(
+        default_factory=lambda: ["listings", "sitemap"],
+        description="backfill: discovery sources, comma-separated",
+    )
+    listings: list[str] = Field(
+        default_factory=list,
+        description="backfill: extra listing paths (topic/tag pages), comma-separated",
+    )
+    comments: bool = Field(True, description="collect reader comments")
+    max_comment_pages: int = Field(50, ge=1, description="comment pages followed per article")
+    base_url: str | None = Field(
+        None, description="origin to crawl instead of the outlet's (a mirror or a local copy)"
+    )
+
+    @field_validator("sources", "listings", mode="before")
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("base_url must be an http(s) origin such as https://www.cicero.de")
+        return f"{parts.scheme}://{parts.netloc}"
+
+
+def validate_args(spider_cls: type[OutletSpider], kwargs: dict[str, Any]) -> CrawlArgs:
+    """Validate spider arguments; raise ``ValueError`` with a readable message."""
+    known = {k: v for k, v in kwargs.items() if k in CrawlArgs.model_fields}
+    # names with a leading underscore come from tools such as scrapyd (_job)
+    unknown = sorted(k for k in set(kwargs) - set(known) - set(spider_cls.extra_args) if k[:1] != "_")
+    if unknown:
+        raise ValueError(
+            f"unknown argument(s) for spider {spider_cls.name!r}: {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(CrawlArgs.model_fields))}"
+        )
+    try:
+        return CrawlArgs(**known)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ValueError(f"invalid argument for spider {spider_cls.name!r}: {problems}") from None
+
+
+class OutletSpider(scrapy.Spider):
+    """Base class of the outlet spiders; see the module docstring."""
+
+    # --- what an outlet declares -------------------------------------------------
+    name: ClassVar[str]
+    outlet_name: ClassVar[str] = ""
+    base_url: ClassVar[str] = ""  # e.g. "https://www.cicero.de"
+    feeds: ClassVar[tuple[str, ...]] = ()  # RSS/Atom paths for mode=recent
+    sections: ClassVar[tuple[str, ...]] = ()  # section fronts (recent) and listings (backfill)
+    sitemaps: ClassVar[tuple[str, ...]] = ()  # XML sitemaps for backfill
+    article_path: ClassVar[re.Pattern[str]] = re.compile(r"^/[^/]+/[^/]+$")
+    deny_path: ClassVar[re.Pattern[str] | None] = None
+    page_param: ClassVar[str] = "page"  # listing pagination parameter
+    parser: ClassVar[type[OutletParser]] = OutletParser
+    extra_args: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def check_args(cls, kwargs: dict[str, Any]) -> CrawlArgs:
+        """Validate spider arguments before a crawl starts (raises ``ValueError``)."""
+        return validate_args(cls, kwargs)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.args = validate_args(type(self), kwargs)
+        super().__init__(*args, **{k: v for k, v in kwargs.items() if k not in CrawlArgs.model_fields})
+        self.origin = self.args.base_url or self.base_url
+        self.host = urlsplit(self.origin).hostname or ""
+        self.allowed_domains = [self.host]
+        self.mode = self.args.mode
+        self.scope = self.args.scope
+
+    # --- discovery -----------------------------------------------------------------
+    def url(self, path: str) -> str:
+        """Absolute URL of ``path`` on the crawled origin."""
+        return urljoin(self.origin + "/", path)
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.mode == "recent":
+            for path in self.feeds:
+                yield scrapy.Request(self.url(path), callback=self.parse_feed, errback=self.on_error,
+                                     priority=10)
+            for path in self.sections:
+                yield scrapy.Request(self.url(path), callback=self.parse_listing, errback=self.on_error,
+                                     priority=5)
+            return
+        if "listings" in self.args.sources:
+            for path in (*self.sections, *self.args.listings):
+                yield scrapy.Request(
+                    self.url(path), callback=self.parse_listing, errback=self.on_error, priority=5,
+                    cb_kwargs={"page_no": 0},
+                )
+        if "sitemap" in self.args.sources:
+            for path in self.sitemaps:
+                yield scrapy.Request(self.url(path), callback=self.parse_sitemap, errback=self.on_error,
+                                     priority=5)
+
+    def is_article_url(self, url: str) -> bool:
+        """True for links to article pages on the crawled origin (not shop, author, feed ...)."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or (parts.hostname or "") != self.host:
+            return False
+        path = parts.path.rstrip("/") or "/"
+        if _FILE_EXTENSION.search(path):
+            return False
+        if self.deny_path is not None and self.deny_path.search(path):
+            return False
+        return bool(self.article_path.match(path))
+
+    def article_request(self, url: str, **meta: Any) -> scrapy.Request:
+        # Drop query and fragment: "?page=1#comments" is a comment page, "#comments" noise.
+        parts = urlsplit(url)
+        clean = f"{parts.scheme}://{parts.netloc}{parts.path}"
+        return scrapy.Request(clean, callback=self.parse_article, errback=self.on_error, meta=meta,
+                              priority=1)
+
+    def on_error(self, failure: Any) -> None:
+        """Log a failed request in one line (no traceback) and count it by kind."""
+        request = failure.request
+        response = getattr(failure.value, "response", None)
+        if response is not None:  # HttpError: the server answered, with an error status
+            self.crawler.stats.inc_value(f"corpus/errors/http/{response.status}")
+            logger.warning("HTTP %s for %s", response.status, request.url)
+            return
+        self.crawler.stats.inc_value(f"corpus/errors/download/{failure.type.__name__}")
+        logger.error("could not fetch %s: %s", request.url, failure.getErrorMessage())
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        """RSS 2.0 or Atom feed -> article requests."""
+        self.crawler.stats.inc_value("corpus/pages/feed")
+        response.selector.remove_namespaces()
+        links = response.xpath("//item/link/text() | //entry/link/@href").getall()
+        found = 0
+        for link in links:
+            url = urljoin(response.url, link.strip())
+            if self.is_article_url(url):
+                found += 1
+                yield self.article_request(url)
+            else:
+                self.crawler.stats.inc_value("corpus/links/not_article")
+        logger.info("feed %s: %d article links of %d", response.url, found, len(links))
+
+    def parse_listing(self, response: Response, page_no: int | None = None) -> Iterator[scrapy.Request]:
+        """Section or topic page -> article requests, and the next page in backfill mode."""
+        self.crawler.stats.inc_value("corpus/pages/listing")
+        found = 0
+        for href in response.css("a::attr(href)").getall():
+            url = response.urljoin(href.strip())
+            if self.is_article_url(url):
+                found += 1
+                yield self.article_request(url)
+        if page_no is None:  # recent mode: the front page only
+            logger.info("listing %s: %d article links", response.url, found)
+            return
+        parser = self.parser(Page(response.url, response.text))
+        dates = [d for d in (parse_date(t) for t in parser.listing_dates()) if d is not None]
+        newest = max((_as_date(d.value) for d in dates), default=None)
+        next_url = parser.next_page()
+        stop = None
+        if next_url is None:
+            stop = "no next page"
+        elif page_no + 1 >= self.args.max_pages:
+            stop = f"max_pages={self.args.max_pages} reached"
+            self.crawler.stats.inc_value("corpus/listing/stopped_max_pages")
+        elif self.args.since and newest is not None and newest < self.args.since:
+            stop = f"teasers older than since={self.args.since}"
+            self.crawler.stats.inc_value("corpus/listing/stopped_since")
+        logger.info(
+            "listing %s (page %d): %d article links, newest teaser %s%s",
+            response.url, page_no, found, newest or "undated", f"; stop: {stop}" if stop else "",
+        )
+        if stop is None and next_url is not None:
+            yield scrapy.Request(
+                response.urljoin(next_url), callback=self.parse_listing, errback=self.on_error,
+                priority=5, cb_kwargs={"page_no": page_no + 1},
+            )
+
+    def parse_sitemap(self, response: Response, page_no: int = 0) -> Iterator[scrapy.Request]:
+        """XML sitemap or sitemap index -> article requests (lastmod >= since)."""
+        self.crawler.stats.inc_value("corpus/pages/sitemap")
+        try:
+            sitemap = Sitemap(response.body)
+        except Exception as exc:  # lxml raises assorted errors on broken XML
+            logger.error("sitemap %s is not valid XML: %s", response.url, exc)
+            self.crawler.stats.inc_value("corpus/errors/sitemap_invalid")
+            return
+        found = 0
+        for entry in sitemap:
+            loc = urljoin(response.url, entry.get("loc", "").strip())
+            if sitemap.type == "sitemapindex":
+                if page_no + 1 < self.args.max_pages:
+                    page_no += 1
+                    yield scrapy.Request(self.rebase(loc), callback=self.parse_sitemap,
+                                         errback=self.on_error, cb_kwargs={"page_no": page_no})
+                continue
+            loc = self.rebase(loc)
+            lastmod = parse_date(entry.get("lastmod"))
+            if self.args.since and lastmod is not None and _as_date(lastmod.value) < self.args.since:
+                self.crawler.stats.inc_value("corpus/sitemap/older_than_since")
+                continue
+            if self.is_article_url(loc):
+                found += 1
+                yield self.article_request(loc)
+        logger.info("sitemap %s: %d article links", response.url, found)
+
+    def rebase(self, url: str) -> str:
+        """Map the outlet's own absolute URLs onto ``base_url`` when crawling a mirror."""
+        if self.origin != self.base_url and url.startswith(self.base_url):
+            return self.origin + url[len(self.base_url):]
+        return url
+
+    # --- articles and comments -----------------------------------------------------
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        """Article page -> the :class:`Article`, then its comments (all comment pages)."""
+        stats = self.crawler.stats
+        stats.inc_value("corpus/pages/article")
+        page = Page(response.url, response.text)
+        result = extract(page, self.parser)
+        for field_name, layer in result.layers.items():
+            stats.inc_value(f"corpus/extract/{field_name}/{layer}")
+        for field_name in result.errors:
+            stats.inc_value(f"corpus/extract/{field_name}/error")
+        if page.errors:
+            stats.inc_value("corpus/errors/page", len(page.errors))
+        article = self.build_article(response, page, result.values, result.layers)
+        if self.mode == "backfill" and self.args.since and article.published_raw:
+            published = parse_date(article.published_raw)
+            if published is not None and _as_date(published.value) < self.args.since:
+                stats.inc_value("corpus/skipped/older_than_since")
+                return
+        parser = self.parser(page)
+        comments = self.build_comments(parser, article, response, offset=0) if self.args.comments else []
+        yield from self._continue_comments(parser, article, comments, response, pages=1)
+
+    def parse_comment_page(
+        self, response: Response, article: Article, comments: list[Comment], pages: int
+    ) -> Iterator[Any]:
+        self.crawler.stats.inc_value("corpus/pages/comments")
+        parser = self.parser(Page(response.url, response.text))
+        comments = comments + self.build_comments(parser, article, response, offset=len(comments))
+        yield from self._continue_comments(parser, article, comments, response, pages + 1)
+
+    def _continue_comments(
+        self, parser: OutletParser, article: Article, comments: list[Comment],
+        response: Response, pages: int,
+    ) -> Iterator[Any]:
+        next_url = parser.next_comment_page() if self.args.comments else None
+        if next_url and pages < self.args.max_comment_pages:
+            yield scrapy.Request(
+                response.urljoin(next_url), callback=self.parse_comment_page,
+                errback=self._comment_page_failed, priority=2,
+                cb_kwargs={"article": article, "comments": comments, "pages": pages},
+            )
+            return
+        yield from self._emit(article, comments)
+
+    def _comment_page_failed(self, failure: Any) -> Iterator[Any]:
+        """A comment page that cannot be fetched must not lose the article or earlier comments."""
+        request = failure.request
+        logger.warning("comment page %s failed (%s); keeping what was collected", request.url, failure.value)
+        self.crawler.stats.inc_value("corpus/errors/comment_page")
+        yield from self._emit(request.cb_kwargs["article"], request.cb_kwargs["comments"])
+
+    def _emit(self, article: Article, comments: list[Comment]) -> Iterator[Any]:
+        article.comment_count = len(comments) if self.args.comments else None
+        yield article
+        yield from comments
+
+    def build_article(
+        self, response: Response, page: Page, values: dict[str, Any], layers: dict[str, str]
+    ) -> Article:
+        """Turn extracted values into an :class:`Article` with raw (not yet normalised) fields."""
+        canonical = canonicalize_url(self.rebase(page.canonical_url or response.url))
+        authors = values.get("authors")
+        body = values.get("body")
+        image = values.get("image")
+        article = Article(
+            id=url_id(canonical),
+            url=response.url,
+            canonical_url=canonical,
+            outlet=self.name,
+            outlet_name=self.outlet_name or None,
+            language=_language(values.get("language")),
+            section=values.get("section"),
+            kicker=values.get("kicker"),
+            title=values.get("title"),
+            teaser=values.get("teaser"),
+            body=body.text if body else None,
+            subheadings=list(body.subheadings) if body else [],
+            byline_raw=authors if isinstance(authors, str) else None,
+            authors=list(authors) if isinstance(authors, list) else [],
+            published_raw=values.get("published"),
+            modified_raw=values.get("modified"),
+            crawled_at=datetime.now(BERLIN).isoformat(timespec="seconds"),
+            keywords=list(values.get("keywords") or []),
+            image=image,
+            paywalled=bool(values.get("paywalled")),
+            comments_closed=self.parser(page).comments_closed(),
+            extraction=dict(layers),
+        )
+        article.content_hash = content_hash(article.title, article.teaser, article.body)
+        return article
+
+    def build_comments(
+        self, parser: OutletParser, article: Article, response: Response, offset: int
+    ) -> list[Comment]:
+        comments: list[Comment] = []
+        crawled_at = datetime.now(BERLIN).isoformat(timespec="seconds")
+        for position, raw in enumerate(parser.comments(), start=offset + 1):
+            outlet_id = raw.get("comment_id")
+            text = raw.get("text")
+            if outlet_id:
+                comment_id = f"{self.name}-{outlet_id}"
+            else:
+                comment_id = "{}-{}".format(self.name, content_hash(
+                    article.id, raw.get("author"), raw.get("published_raw"), text)[:20])
+            parent = raw.get("parent_id")
+            comments.append(Comment(
+                id=comment_id,
+                comment_id=outlet_id,
+                article_id=article.id,
+                article_url=article.canonical_url or article.url,
+                article_title=article.title,
+                outlet=self.name,
+                author=raw.get("author"),
+                published_raw=raw.get("published_raw"),
+                title=raw.get("title"),
+                text=text,
+                parent_id=f"{self.name}-{parent}" if parent else None,
+                position=position,
+                crawled_at=crawled_at,
+            ))
+        self.crawler.stats.inc_value("corpus/comments/found", len(comments))
+        return comments
+
+
+def _as_date(value: date | datetime) -> date:
+    return value.astimezone(BERLIN).date() if isinstance(value, datetime) else value
+
+
+def _language(value: str | None) -> str | None:
+    if not value:
+        return None
+    return clean_text(value.replace("_", "-").split("-")[0].lower())

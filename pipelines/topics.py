@@ -1,0 +1,44 @@
+"""Country tags (KP, KR, RU, CN), pairs, topic score and the scope decision.
+
+With the spider argument ``scope=in`` (the default) out-of-scope articles are
+dropped (counted under ``corpus/dropped/article/out_of_scope``) together with
+their comments; ``scope=all`` keeps everything and only tags it. Comments
+follow their article's fate: the spider emits an article before its comments.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from corpus.items import Article, Comment
+from corpus.topics import default_tagger
+from pipelines._base import BasePipeline
+
+
+class TopicsPipeline(BasePipeline):
+    def __init__(self, crawler) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(crawler)
+        self.tagger = default_tagger(self.settings.get("CORPUS_TOPIC_TERMS_FILE") or None)
+        self.kept: set[str] = set()  # ids of articles that passed, for their comments
+
+    @property
+    def keep_all(self) -> bool:
+        spider = getattr(self.crawler, "spider", None)
+        return getattr(spider, "scope", self.settings.get("CORPUS_SCOPE", "in")) == "all"
+
+    def process_item(self, item: Article | Comment) -> Article | Comment:
+        if isinstance(item, Article):
+            headline = " - ".join(p for p in (item.kicker, item.title) if p)
+            result = self.tagger.tag(headline, item.teaser, item.body)
+            item.countries = result.countries
+            item.pairs = result.pairs
+            item.topic_score = result.topic_score
+            item.in_scope = result.in_scope
+            self.stats.inc_value(f"corpus/scope/{'in' if result.in_scope else 'out'}")
+            if not result.in_scope and not self.keep_all:
+                raise self.drop("out of scope", "article", level=logging.INFO)
+            if item.id:
+                self.kept.add(item.id)
+        elif isinstance(item, Comment) and item.article_id not in self.kept:
+            raise self.drop("article not kept", "comment", level=logging.DEBUG)
+        return item

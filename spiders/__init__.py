@@ -1,0 +1,1 @@
+"""One spider per outlet, each a small file on :class:`corpus.spider.OutletSpider`."""

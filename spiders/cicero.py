@@ -1,0 +1,210 @@
+"""Cicero (cicero.de): German monthly for political culture, Drupal site.
+
+Discovery: the RSS feed and the section fronts (``mode=recent``); section and
+topic listings with Drupal's ``?page=N`` pagination and the XML sitemap
+(``mode=backfill``). Articles live at ``/<section>/<slug>``.
+
+Page structure (Drupal): kicker in the ``span`` of the ``[itemprop=headline]``
+element, title in its ``h1``, teaser in ``p.lead``, byline and date in
+``.teaser-small__metadata`` ("VON FELIX LILL am 6. September 2023"), body in
+``.field-name-field-cc-body``, lead image in ``.field--name-field-cc-image``
+with "caption / credit" in ``.image-description``. Cicero Plus articles show a
+free part, then the Plenigo paywall offer (``.plenigo-paywall``), which is
+never body text. Reader comments are Drupal comments: ``article.comment``
+with "Name | Do., 7. September 2023 - 10:40", replies in ``div.indented``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urljoin
+
+from corpus.extract import Body, OutletParser, body_from
+from corpus.normalize.text import clean_multiline, clean_text
+from corpus.spider import OutletSpider
+
+_HAS_CLASS = 'contains(concat(" ", normalize-space(@class), " "), " {} ")'
+_SECTIONS = {
+    "aussenpolitik": "Außenpolitik",
+    "innenpolitik": "Innenpolitik",
+    "wirtschaft": "Wirtschaft",
+    "kultur": "Kultur",
+}
+
+
+class CiceroParser(OutletParser):
+    """Selectors for cicero.de article pages (Drupal)."""
+
+    ARTICLE = "article.node, main article, article"
+    KICKER_XPATH = '//*[@itemprop="headline"]//span[not(ancestor::h1)]'
+    TITLE = '[itemprop="headline"] h1, h1'
+    TEASER = "p.lead"
+    BYLINE = ".teaser-small__metadata"
+    IMAGE = ".field--name-field-cc-image img::attr(src)"
+    CAPTION = ".image-description"
+    BODY = ".field-name-field-cc-body"
+    BODY_DROP = (
+        ".urban-ad-sign", ".plenigo-paywall", "#plenigo-paywall-start", ".paywall-text",
+        ".paywall-offers", ".related-articles", ".author-info", ".social-share", ".image-description",
+        ".newsletter-teaser", ".newsletter-box",
+    )
+    PAYWALL = ".plenigo-paywall, #plenigo-paywall-start, .paywall-text, .paywall-fadeout"
+    COMMENTS = "#comments"
+    CLOSED_TEXT = "Kommentarfunktion automatisch geschlossen"
+
+    # The JSON-LD/og headline is "kicker - title"; the page's own elements separate them.
+    ORDER = {
+        "title": ("selector", "jsonld", "meta", "generic"),
+        "teaser": ("selector", "jsonld", "meta"),
+        "image": ("selector", "jsonld", "meta"),
+        "paywalled": ("selector", "jsonld"),
+        "body": ("selector", "jsonld", "generic"),
+    }
+
+    def _article(self):  # type: ignore[no-untyped-def]
+        nodes = self.page.sel.css(self.ARTICLE)
+        return nodes[0] if nodes else self.page.sel
+
+    def title(self) -> str | None:
+        return self.css_text(self.TITLE)
+
+    def kicker(self) -> str | None:
+        node = self.page.sel.xpath(self.KICKER_XPATH)
+        return clean_text(" ".join(node[0].css("::text").getall())) if node else None
+
+    def teaser(self) -> str | None:
+        return self.css_text(self.TEASER)
+
+    def _byline(self) -> str | None:
+        node = self._article().css(self.BYLINE)
+        return clean_text(" ".join(node[0].css("::text").getall())) if node else None
+
+    def authors(self) -> str | None:
+        """The byline as printed; the authors pipeline splits it into people and agencies."""
+        byline = self._byline()
+        return re.sub(r"\s+am\s+\d.*$", "", byline) if byline else None
+
+    def published(self) -> str | None:
+        byline = self._byline() or ""
+        match = re.search(r"\bam\s+(\d.*)$", byline)
+        return match.group(1) if match else None
+
+    def section(self) -> str | None:
+        first = self.page.url.split("://", 1)[-1].split("/")[1:2]
+        return _SECTIONS.get(first[0]) if first else None
+
+    def image(self) -> dict[str, Any] | None:
+        article = self._article()
+        src = article.css(self.IMAGE).get()
+        if not src:
+            return None
+        caption, credit = None, None
+        text = clean_text(" ".join(article.css(f"{self.CAPTION} ::text").getall()))
+        if text:
+            caption, _, credit = text.rpartition(" / ")
+            if not caption:  # no " / ": the whole text is the caption
+                caption, credit = credit, None
+        return {"url": urljoin(self.page.url, src), "caption": caption or None, "credit": credit or None}
+
+    def paywalled(self) -> bool | None:
+        if self.page.sel.css(self.PAYWALL):
+            return True
+        return False if self.page.sel.css(self.BODY) else None
+
+    def body(self) -> Body | None:
+        node = self.page.sel.css(self.BODY)
+        return body_from(node[0], drop=self.BODY_DROP) if node else None
+
+    # --- listings -------------------------------------------------------------------
+    def listing_dates(self) -> list[str]:
+        texts = []
+        for node in self.page.sel.css(self.BYLINE):
+            match = re.search(r"\bam\s+(\d.*)$", clean_text(" ".join(node.css("::text").getall())) or "")
+            if match:
+                texts.append(match.group(1))
+        return texts
+
+    def next_page(self) -> str | None:
+        return self.page.sel.css(
+            ".pager__item--next a::attr(href), li.pager-next a::attr(href), a[rel=next]::attr(href)"
+        ).get()
+
+    # --- comments -------------------------------------------------------------------
+    def comments_closed(self) -> bool | None:
+        section = self.page.sel.css(self.COMMENTS)
+        if self.CLOSED_TEXT in " ".join(self.page.sel.css("#comments ::text, .comments ::text").getall()):
+            return True
+        if section.css("form") or self.page.sel.css("form.comment-form"):
+            return False
+        return None
+
+    def next_comment_page(self) -> str | None:
+        return self.page.sel.css(
+            "#comments .pager__item--next a::attr(href), #comments li.pager-next a::attr(href), "
+            "#comments a[rel=next]::attr(href)"
+        ).get()
+
+    def comments(self) -> list[dict[str, Any]]:
+        comments = []
+        for node in self.page.sel.xpath(f'//*[@id="comments"]//*[{_HAS_CLASS.format("comment")}]'):
+            header = node.xpath(f'./*[{_HAS_CLASS.format("comment__submitted")}]')
+            author, published = None, None
+            if header:
+                author = clean_text(" ".join(header.css(".comment__author ::text").getall()))
+                published = clean_text(" ".join(header.css(".comment__date ::text").getall()))
+                if not (author and published):
+                    left, _, right = (clean_text(" ".join(header.css("::text").getall())) or "").partition("|")
+                    author = author or clean_text(left)
+                    published = published or clean_text(right)
+            paragraphs = [
+                clean_text(" ".join(p.css("::text").getall()))
+                for p in node.css(".field-name-comment-body p, .field-name-comment-body li")
+            ]
+            text = "\n\n".join(p for p in paragraphs if p) or clean_multiline(
+                "\n\n".join(node.css(".field-name-comment-body ::text").getall())
+            )
+            parent = node.xpath(
+                f'ancestor::div[{_HAS_CLASS.format("indented")}][1]'
+                f'/preceding-sibling::*[{_HAS_CLASS.format("comment")}][1]'
+            )
+            comments.append({
+                "comment_id": _comment_id(node),
+                "author": author,
+                "published_raw": published,
+                "title": clean_text(" ".join(node.css(".comment__title ::text").getall())),
+                "text": text or None,
+                "parent_id": _comment_id(parent[0]) if parent else None,
+            })
+        return comments
+
+
+def _comment_id(node: Any) -> str | None:
+    """Drupal comment id: data attribute, the anchor before the comment, or the permalink."""
+    value = node.attrib.get("data-comment-id")
+    if value:
+        return value
+    anchor = node.xpath('preceding-sibling::*[1][self::a][starts-with(@id, "comment-")]/@id').get()
+    if anchor:
+        return anchor.removeprefix("comment-")
+    link = node.css(".comment__title a::attr(href)").re_first(r"/comment/(\d+)")
+    return link
+
+
+class CiceroSpider(OutletSpider):
+    """Cicero: RSS and section fronts (recent); listings and sitemap (backfill)."""
+
+    name = "cicero"
+    outlet_name = "Cicero"
+    base_url = "https://www.cicero.de"
+    feeds = ("/rss.xml",)
+    sections = ("/innenpolitik", "/aussenpolitik", "/wirtschaft", "/kultur")
+    sitemaps = ("/sitemap.xml",)
+    # /<section>/<slug>, older articles with a numeric node id after the slug
+    article_path = re.compile(r"^/[a-z0-9-]+/[a-z0-9][a-z0-9-]*[a-z0-9](?:/\d+)?$")
+    deny_path = re.compile(
+        r"^/(?:autor|autoren|comment|cicero-plus|newsletter[\w-]*|suche|search|user|sites|files|"
+        r"taxonomy|thema|themen|tag|tags|schlagwort|impressum|datenschutz|kontakt|agb|"
+        r"service[\w-]*|abo[\w-]*|shop|rss|feed|node)(?:/|$)"
+    )
+    parser = CiceroParser
