@@ -218,12 +218,13 @@ class OutletSpider(scrapy.Spider):
     def parse_listing(self, response: Response, page_no: int | None = None) -> Iterator[scrapy.Request]:
         """Section or topic page -> article requests, and the next page in backfill mode."""
         self.crawler.stats.inc_value("corpus/pages/listing")
-        found = 0
+        seen: set[str] = set()
         for href in response.css("a::attr(href)").getall():
-            url = response.urljoin(href.strip())
-            if self.is_article_url(url):
-                found += 1
+            url = response.urljoin(href.strip()).split("#", 1)[0]
+            if url not in seen and self.is_article_url(url):
+                seen.add(url)
                 yield self.article_request(url)
+        found = len(seen)
         if page_no is None:  # recent mode: the front page only
             logger.info("listing %s: %d article links", response.url, found)
             return
@@ -282,6 +283,12 @@ class OutletSpider(scrapy.Spider):
         """Map the outlet's own absolute URLs onto ``base_url`` when crawling a mirror."""
         if self.origin != self.base_url and url.startswith(self.base_url):
             return self.origin + url[len(self.base_url):]
+        return url
+
+    def unbase(self, url: str) -> str:
+        """Map a URL on ``base_url`` back onto the outlet's own origin."""
+        if self.origin != self.base_url and url.startswith(self.origin):
+            return self.base_url + url[len(self.origin):]
         return url
 
     # --- articles and comments -----------------------------------------------------
@@ -345,7 +352,8 @@ class OutletSpider(scrapy.Spider):
         self, response: Response, page: Page, values: dict[str, Any], layers: dict[str, str]
     ) -> Article:
         """Turn extracted values into an :class:`Article` with raw (not yet normalised) fields."""
-        canonical = canonicalize_url(self.rebase(page.canonical_url or response.url))
+        # Ids come from the outlet's own URL, so a crawl of a mirror (base_url) yields the same ids.
+        canonical = canonicalize_url(self.unbase(page.canonical_url or response.url))
         authors = values.get("authors")
         body = values.get("body")
         image = values.get("image")

@@ -1,0 +1,55 @@
+"""Shared fixtures: fixture pages as Scrapy responses, spiders on a test crawler, the local server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy.http import HtmlResponse, Request
+from scrapy.utils.test import get_crawler
+
+from corpus import settings as project_settings
+from spiders.cicero import CiceroSpider
+from tests.mockserver import FixtureServer
+from tests.pipelines import build_pipelines
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def fixture_urls(outlet: str) -> dict[str, str]:
+    return json.loads((FIXTURES / outlet / "meta.json").read_text("utf-8"))
+
+
+def fixture_response(outlet: str, name: str, request: Request | None = None) -> HtmlResponse:
+    """The fixture file as the response to its URL (from meta.json)."""
+    url = fixture_urls(outlet)[name]
+    body = (FIXTURES / outlet / name).read_bytes()
+    return HtmlResponse(url=url, body=body, encoding="utf-8", request=request or Request(url))
+
+
+def make_spider(spider_cls: type = CiceroSpider, **kwargs: Any) -> Any:
+    """A spider bound to a test crawler with the project's settings (stats included)."""
+    settings = {k: getattr(project_settings, k) for k in dir(project_settings) if k.isupper()}
+    crawler = get_crawler(spider_cls, settings)
+    spider = crawler._create_spider(**kwargs)
+    crawler.spider = spider
+    return spider
+
+
+@pytest.fixture
+def cicero_spider() -> Any:
+    return make_spider(CiceroSpider)
+
+
+@pytest.fixture
+def pipelines(cicero_spider: Any) -> list[Any]:
+    return build_pipelines(cicero_spider.crawler)
+
+
+@pytest.fixture
+def cicero_server() -> Iterator[FixtureServer]:
+    with FixtureServer("cicero", "https://www.cicero.de") as server:
+        yield server

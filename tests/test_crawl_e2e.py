@@ -1,0 +1,127 @@
+"""End to end: the real ``scrapy crawl cicero`` in a subprocess against the local fixture server."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=INFO"]
+SEED_PATH = "/aussenpolitik/kim-jong-un-wladiwostok-putin-waffendeal-nordkorea-russland-china"
+
+pytestmark = pytest.mark.e2e
+
+
+def crawl(*args: str, env: dict | None = None, timeout: int = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "cicero", *args, *FAST],
+        cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+def by_type(items: list[dict]) -> tuple[list[dict], list[dict]]:
+    return ([i for i in items if i["item_type"] == "article"],
+            [i for i in items if i["item_type"] == "comment"])
+
+
+def test_recent_crawl_in_scope(cicero_server, tmp_path):
+    out = tmp_path / "out.jsonl"
+    result = crawl("-a", f"base_url={cicero_server.base_url}", "-O", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    articles, comments = by_type(read_jsonl(out))
+    titles = sorted(a["title"] for a in articles)
+    assert titles == [
+        "Die Gasleitung, die Moskau an Peking bindet",
+        "Neue Achse Russland-China-Nordkorea?",
+        "Seoul sucht die vorsichtige Annäherung an Peking",
+    ]
+    assert all(a["in_scope"] is True for a in articles)
+    seed = next(a for a in articles if a["title"].startswith("Neue Achse"))
+    assert seed["authors"] == ["Felix Lill"] and seed["published_at"] == "2023-09-06"
+    assert seed["paywalled"] is True and seed["comment_count"] == 6
+    # ids and canonical URLs are the outlet's own, also when crawling a mirror
+    assert seed["canonical_url"] == "https://www.cicero.de" + SEED_PATH
+    assert seed["url"] == cicero_server.base_url + SEED_PATH
+    # comments: 6 on the seed, 5 across two pages on the Korea article, none from out-of-scope pages
+    assert len(comments) == 11
+    assert {c["article_id"] for c in comments} <= {a["id"] for a in articles}
+    lenz = next(c for c in comments if c["author"] == "Gerhard Lenz")
+    assert lenz["published_at"] == "2023-09-07T10:40:00+02:00"
+    assert not any(c["author"] == "Heinrich Pfeffermann" for c in comments)  # Ukraine article
+    # discovery stayed on article pages and did not page through listings in recent mode
+    assert cicero_server.requested("/robots.txt")
+    assert cicero_server.requested("/rss.xml") and cicero_server.requested("/aussenpolitik")
+    assert not any(r.startswith(("/cicero-plus", "/autor/", "/comment/", "/newsletter"))
+                   for r in cicero_server.requests)
+    assert not cicero_server.requested("/aussenpolitik?page=1")
+    assert "corpus/dropped/article/out_of_scope" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_scope_all_keeps_out_of_scope_article(cicero_server, tmp_path):
+    out = tmp_path / "all.jsonl"
+    result = crawl("-a", f"base_url={cicero_server.base_url}", "-a", "scope=all", "-O", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    articles, comments = by_type(read_jsonl(out))
+    assert len(articles) == 4
+    ukraine = next(a for a in articles if "Charkiw" in a["title"])
+    assert ukraine["in_scope"] is False and ukraine["countries"] == ["RU"]
+    assert any(c["author"] == "Heinrich Pfeffermann" for c in comments)
+    assert len(comments) == 12
+
+
+def test_default_output_is_jsonl_under_data_dir(cicero_server, tmp_path):
+    result = crawl("-a", f"base_url={cicero_server.base_url}",
+                   env={"CORPUS_OUTPUT_DIR": str(tmp_path / "data")})
+    assert result.returncode == 0, result.stderr[-3000:]
+    files = list((tmp_path / "data" / "cicero").glob("*.jsonl"))
+    assert len(files) == 1
+    items = read_jsonl(files[0])
+    assert {i["item_type"] for i in items} == {"article", "comment"}
+    assert len(items) == 14
+
+
+def test_backfill_follows_pagination_until_since(cicero_server, tmp_path):
+    out = tmp_path / "backfill.jsonl"
+    result = crawl("-a", f"base_url={cicero_server.base_url}", "-a", "mode=backfill",
+                   "-a", "since=2023-01-01", "-O", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert cicero_server.requested("/aussenpolitik?page=1")
+    assert not cicero_server.requested("/aussenpolitik?page=2")  # teasers there are older than since
+    assert cicero_server.requested("/sitemap.xml")
+    articles, _ = by_type(read_jsonl(out))
+    assert len(articles) == 3
+    assert not any("Raketentest" in a["title"] for a in articles)  # 2022, before since
+    assert "older_than_since" in result.stderr
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unreachable_site_fails_clearly(tmp_path):
+    result = crawl("-a", f"base_url=http://127.0.0.1:{_closed_port()}", "-s", "RETRY_TIMES=0",
+                   env={"CORPUS_OUTPUT_DIR": str(tmp_path / "data")})
+    assert result.returncode == 1
+    assert "could be fetched" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "data").exists()  # no empty output file
+
+
+def test_bad_argument_is_a_usage_error():
+    result = crawl("-a", "mode=sideways")
+    assert result.returncode == 2
+    assert "mode" in result.stderr and "Traceback" not in result.stderr
