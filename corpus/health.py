@@ -23,7 +23,7 @@ from scrapy.exceptions import (
     NotConfigured,
     ResponseDataLossError,
 )
-from scrapy.logformatter import LogFormatter
+from scrapy.logformatter import LogFormatter, LogFormatterResult
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -36,7 +36,9 @@ FAILED_KEY = "corpus/health/failed"
 class QuietLogFormatter(LogFormatter):
     """Log a dropped item as its reason and URL instead of the whole item."""
 
-    def dropped(self, item: Any, exception: BaseException, response: Any, spider: Any) -> dict:
+    def dropped(
+        self, item: Any, exception: BaseException, response: Any, spider: Any
+    ) -> LogFormatterResult:
         result = super().dropped(item, exception, response, spider)
         url = getattr(item, "url", None) or getattr(item, "article_url", None)
         kind = getattr(item, "item_type", type(item).__name__)

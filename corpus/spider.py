@@ -30,6 +30,7 @@ from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from scrapy.http import TextResponse
 from scrapy.utils.sitemap import Sitemap
 
 from corpus.extract import OutletParser, Page, extract
@@ -45,6 +46,10 @@ logger = logging.getLogger(__name__)
 
 # Never articles, whatever the outlet: files, feeds and technical paths.
 _FILE_EXTENSION = re.compile(r"\.(?:jpe?g|png|gif|webp|svg|pdf|mp[34]|xml|rss|json|zip|css|js)$", re.I)
+
+
+Source = Literal["listings", "sitemap"]
+_ALL_SOURCES: tuple[Source, ...] = ("listings", "sitemap")
 
 
 class CrawlArgs(BaseModel):
@@ -64,8 +69,8 @@ class CrawlArgs(BaseModel):
     scope: Literal["in", "all"] = Field(
         "in", description="in: keep only Korea–Russia–China articles; all: keep everything"
     )
-    sources: list[Literal["listings", "sitemap"]] = Field(
-        default_factory=lambda: ["listings", "sitemap"],
+    sources: list[Source] = Field(
+        default_factory=lambda: list(_ALL_SOURCES),
         description="backfill: discovery sources, comma-separated",
     )
     listings: list[str] = Field(
@@ -119,7 +124,7 @@ class OutletSpider(scrapy.Spider):
     """Base class of the outlet spiders; see the module docstring."""
 
     # --- what an outlet declares -------------------------------------------------
-    name: ClassVar[str]
+    name: str
     outlet_name: ClassVar[str] = ""
     base_url: ClassVar[str] = ""  # e.g. "https://www.cicero.de"
     feeds: ClassVar[tuple[str, ...]] = ()  # RSS/Atom paths for mode=recent
@@ -127,7 +132,6 @@ class OutletSpider(scrapy.Spider):
     sitemaps: ClassVar[tuple[str, ...]] = ()  # XML sitemaps for backfill
     article_path: ClassVar[re.Pattern[str]] = re.compile(r"^/[^/]+/[^/]+$")
     deny_path: ClassVar[re.Pattern[str] | None] = None
-    page_param: ClassVar[str] = "page"  # listing pagination parameter
     parser: ClassVar[type[OutletParser]] = OutletParser
     extra_args: ClassVar[tuple[str, ...]] = ()
 
@@ -203,6 +207,10 @@ class OutletSpider(scrapy.Spider):
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         """RSS 2.0 or Atom feed -> article requests."""
         self.crawler.stats.inc_value("corpus/pages/feed")
+        if not isinstance(response, TextResponse):
+            self.crawler.stats.inc_value("corpus/errors/feed_not_text")
+            logger.error("feed %s is not text, skipped", response.url)
+            return
         response.selector.remove_namespaces()
         links = response.xpath("//item/link/text() | //entry/link/@href").getall()
         found = 0
@@ -295,6 +303,11 @@ class OutletSpider(scrapy.Spider):
     def parse_article(self, response: Response) -> Iterator[Any]:
         """Article page -> the :class:`Article`, then its comments (all comment pages)."""
         stats = self.crawler.stats
+        if not isinstance(response, TextResponse):
+            stats.inc_value("corpus/errors/not_html")
+            logger.warning("not an HTML page, skipped: %s (%s)", response.url,
+                           (response.headers.get("Content-Type") or b"?").decode("latin-1"))
+            return
         stats.inc_value("corpus/pages/article")
         page = Page(response.url, response.text)
         result = extract(page, self.parser)

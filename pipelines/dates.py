@@ -26,7 +26,8 @@ class DatesPipeline(BasePipeline):
         if raw is None:
             self.stats.inc_value(f"corpus/dates/{stat}/failed/empty")
             return None
-        value, reason = parse_date_verbose(raw, reference)
+        value, failed = parse_date_verbose(raw, reference)
+        reason: str | None = failed
         if value is not None and _instant(value) > reference + _FUTURE_TOLERANCE:
             value, reason = None, "future"
         if value is None:

@@ -6,7 +6,7 @@ Runs before the other normalisers so they see tidy text; recomputes
 
 from __future__ import annotations
 
-from corpus.items import Article, Comment
+from corpus.items import Article, Comment, Image
 from corpus.normalize.text import clean_multiline, clean_text, word_count
 from corpus.normalize.urls import content_hash
 from pipelines._base import BasePipeline
@@ -25,7 +25,8 @@ class CleanTextPipeline(BasePipeline):
             item.keywords = list(dict.fromkeys(k for k in (clean_text(x) for x in item.keywords) if k))
             item.authors = [a for a in (clean_text(x) for x in item.authors) if a]
             if item.image:
-                item.image = {k: clean_text(v) if isinstance(v, str) else v for k, v in item.image.items()}
+                item.image = Image(**{k: clean_text(v) if isinstance(v, str) else v  # type: ignore[typeddict-item]
+                                      for k, v in item.image.items()})
             item.word_count = word_count(item.body)
             item.content_hash = content_hash(item.title, item.teaser, item.body)
         elif isinstance(item, Comment):

@@ -51,6 +51,19 @@ class CiceroParser(OutletParser):
     )
     PAYWALL = ".plenigo-paywall, #plenigo-paywall-start, .paywall-text, .paywall-fadeout"
     COMMENTS = "#comments"
+    # Comment markup, Drupal 8+ class names first, Drupal 7 ones after them.
+    COMMENT_XPATH = f'//*[@id="comments"]//*[{_HAS_CLASS.format("comment")}]'
+    # a reply sits in div.indented right after the comment it answers
+    PARENT_XPATH = (
+        f'ancestor::div[{_HAS_CLASS.format("indented")}][1]'
+        f'/preceding-sibling::*[{_HAS_CLASS.format("comment")}][1]'
+    )
+    COMMENT_HEADER = ".comment__submitted, .comment-submitted, .submitted"
+    COMMENT_AUTHOR = ".comment__author, .username, .comment-author"
+    COMMENT_DATE = ".comment__date, .comment-date, time"
+    COMMENT_TITLE = ".comment__title, h3"
+    COMMENT_BODY = ".field-name-comment-body, .comment__content, .field--name-comment-body"
+    COMMENT_PARAGRAPHS = ", ".join(f"{b} {t}" for b in COMMENT_BODY.split(", ") for t in ("p", "li"))
     CLOSED_TEXT = "Kommentarfunktion automatisch geschlossen"
 
     # The JSON-LD/og headline is "kicker - title"; the page's own elements separate them.
@@ -147,36 +160,41 @@ class CiceroParser(OutletParser):
 
     def comments(self) -> list[dict[str, Any]]:
         comments = []
-        for node in self.page.sel.xpath(f'//*[@id="comments"]//*[{_HAS_CLASS.format("comment")}]'):
-            header = node.xpath(f'./*[{_HAS_CLASS.format("comment__submitted")}]')
-            author, published = None, None
-            if header:
-                author = clean_text(" ".join(header.css(".comment__author ::text").getall()))
-                published = clean_text(" ".join(header.css(".comment__date ::text").getall()))
-                if not (author and published):
-                    left, _, right = (clean_text(" ".join(header.css("::text").getall())) or "").partition("|")
-                    author = author or clean_text(left)
-                    published = published or clean_text(right)
-            paragraphs = [
-                clean_text(" ".join(p.css("::text").getall()))
-                for p in node.css(".field-name-comment-body p, .field-name-comment-body li")
-            ]
+        for node in self.page.sel.xpath(self.COMMENT_XPATH):
+            author, published = self._comment_header(node)
+            paragraphs = [_text(p) for p in node.css(self.COMMENT_PARAGRAPHS)]
             text = "\n\n".join(p for p in paragraphs if p) or clean_multiline(
-                "\n\n".join(node.css(".field-name-comment-body ::text").getall())
+                "\n\n".join(node.css(self.COMMENT_BODY).xpath(".//text()").getall())
             )
-            parent = node.xpath(
-                f'ancestor::div[{_HAS_CLASS.format("indented")}][1]'
-                f'/preceding-sibling::*[{_HAS_CLASS.format("comment")}][1]'
-            )
+            parent = node.xpath(self.PARENT_XPATH)
             comments.append({
                 "comment_id": _comment_id(node),
                 "author": author,
                 "published_raw": published,
-                "title": clean_text(" ".join(node.css(".comment__title ::text").getall())),
+                "title": _text(node.css(self.COMMENT_TITLE)),
                 "text": text or None,
                 "parent_id": _comment_id(parent[0]) if parent else None,
             })
         return comments
+
+    def _comment_header(self, node: Any) -> tuple[str | None, str | None]:
+        """(author, date) from "Gerhard Lenz | Do., 7. September 2023 - 10:40"; (None, None) if absent."""
+        header = node.css(self.COMMENT_HEADER)
+        if not header:
+            return None, None
+        author = _text(header.css(self.COMMENT_AUTHOR))
+        published = _text(header.css(self.COMMENT_DATE))
+        if not (author and published):
+            whole = clean_text(" ".join(header[0].css("::text").getall())) or ""
+            left, _, right = whole.partition("|")
+            author = author or clean_text(left)
+            published = published or clean_text(right)
+        return author, published
+
+
+def _text(nodes: Any) -> str | None:
+    """All text below the selected nodes, cleaned; ``None`` when there is none."""
+    return clean_text(" ".join(nodes.xpath(".//text()").getall()))
 
 
 def _comment_id(node: Any) -> str | None:

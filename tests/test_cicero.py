@@ -225,7 +225,8 @@ def test_feed_yields_only_article_urls(cicero_spider):
 
 
 def test_section_front_follows_articles_not_shop_author_or_comment_links(cicero_spider):
-    urls = {r.url for r in cicero_spider.parse_listing(fixture_response("cicero", "section_aussenpolitik.html"))}
+    response = fixture_response("cicero", "section_aussenpolitik.html")
+    urls = {r.url for r in cicero_spider.parse_listing(response)}
     assert urls == {
         "https://www.cicero.de/aussenpolitik/russland-china-gasleitung-kreml-peking",
         "https://www.cicero.de/aussenpolitik/suedkorea-china-seoul-peking-annaeherung",
@@ -305,3 +306,24 @@ def test_bad_arguments_are_refused_clearly(kwargs, message):
 
     with pytest.raises(ValueError, match=message):
         CiceroSpider.check_args(kwargs)
+
+
+def test_non_html_response_is_counted_not_raised(cicero_spider):
+    from scrapy.http import Response
+
+    response = Response(url=SEED_URL, body=b"%PDF-1.4 \x00\x01", headers={"Content-Type": "application/pdf"})
+    assert list(cicero_spider.parse_article(response)) == []
+    assert cicero_spider.crawler.stats.get_value("corpus/errors/not_html") == 1
+
+
+def test_page_without_article_markup_is_dropped_with_a_reason(cicero_spider, pipelines):
+    from scrapy.http import HtmlResponse
+
+    response = HtmlResponse(url=SEED_URL, body=b"<html><body><p>Wartungsarbeiten</p></body></html>",
+                            encoding="utf-8")
+    raw = list(cicero_spider.parse_article(response))
+    kept, dropped = run_pipelines(pipelines, raw)
+    assert kept == [] and [reason for _, reason in dropped] == ["missing title"]
+    stats = cicero_spider.crawler.stats.get_stats()
+    assert stats["corpus/dropped/article/missing_title"] == 1
+    assert stats["corpus/extract/title/missing"] == 1

@@ -122,9 +122,11 @@ def test_proper_case(name, expected):
 
 
 def test_clean_text_removes_invisible_characters():
-    assert clean_text("Sicherheits\u00adpolitik\u00a0in\u200b  Ost\u2060asien\n") == "Sicherheitspolitik in Ostasien"
+    raw = "Sicherheits\u00adpolitik\u00a0in\u200b  Ost\u2060asien\n"
+    assert clean_text(raw) == "Sicherheitspolitik in Ostasien"
     assert clean_text(" \u00a0 ") is None
-    assert clean_multiline("Erster  Absatz.\n\n\n Zweiter\u00a0Absatz. ") == "Erster Absatz.\n\nZweiter Absatz."
+    two = "Erster  Absatz.\n\n\n Zweiter\u00a0Absatz. "
+    assert clean_multiline(two) == "Erster Absatz.\n\nZweiter Absatz."
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,9 @@ class TopicResult:
     scores: dict[str, float] = field(default_factory=dict)
 
 
+_NEVER = re.compile(r"(?!)")  # matches nothing: a country listed without strong terms
+
+
 @dataclass
 class _Country:
     strong: re.Pattern[str]
@@ -58,7 +61,7 @@ class Tagger:
 
     def __init__(self, terms: dict) -> None:
         self._countries = {
-            code: _Country(_compile(spec.get("strong", [])), _compile(spec.get("weak", [])))
+            code: _Country(_compile(spec.get("strong", [])) or _NEVER, _compile(spec.get("weak", [])))
             for code, spec in terms["countries"].items()
         }
         scoring = terms.get("scoring", {})
