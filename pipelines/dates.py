@@ -39,19 +39,14 @@ class DatesPipeline(BasePipeline):
 
     def process_item(self, item: Article | Comment) -> Article | Comment:
         reference = _reference(item.crawled_at)
-        if isinstance(item, Article):
-            published = self._parse(item.published_raw, reference, "published")
-            if published:
-                item.published_at = published.isoformat()
-                item.published_precision = published.precision
-            if item.modified_raw:
-                modified = self._parse(item.modified_raw, reference, "modified")
-                item.modified_at = modified.isoformat() if modified else None
-        elif isinstance(item, Comment):
-            published = self._parse(item.published_raw, reference, "comment")
-            if published:
-                item.published_at = published.isoformat()
-                item.published_precision = published.precision
+        is_article = isinstance(item, Article)
+        published = self._parse(item.published_raw, reference, "published" if is_article else "comment")
+        if published:
+            item.published_at = published.isoformat()
+            item.published_precision = published.precision
+        if isinstance(item, Article) and item.modified_raw:
+            modified = self._parse(item.modified_raw, reference, "modified")
+            item.modified_at = modified.isoformat() if modified else None
         return item
 
 
