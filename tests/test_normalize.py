@@ -50,6 +50,40 @@ DATES = [
     ("gestern, 14:05 Uhr", "2024-03-14T14:05:00+01:00", "minute"),
     ("heute", "2024-03-15", "day"),
     ("vorgestern", "2024-03-13", "day"),
+    ("vor 5 Minuten", "2024-03-15T11:55:00+01:00", "minute"),
+    ("vor 1 Minute", "2024-03-15T11:59:00+01:00", "minute"),
+    ("vor 2 Tagen", "2024-03-13", "day"),
+    ("vor einem Tag", "2024-03-14", "day"),
+    ("vor drei Monaten", "2023-12", "month"),
+    ("heute, 08:30 Uhr", "2024-03-15T08:30:00+01:00", "minute"),
+    ("vorgestern, 22:10", "2024-03-13T22:10:00+01:00", "minute"),
+    ("Aktualisiert vor 45 Minuten", "2024-03-15T11:15:00+01:00", "minute"),
+    # more printed shapes
+    ("13.03.2024", "2024-03-13", "day"),
+    ("3.3.2024", "2024-03-03", "day"),
+    ("1. Dezember 2023", "2023-12-01", "day"),
+    ("1. Dez. 2023", "2023-12-01", "day"),
+    ("03. Januar 2024, 07:15 Uhr", "2024-01-03T07:15:00+01:00", "minute"),
+    ("Sa, 2. März 2024, 10:00 Uhr", "2024-03-02T10:00:00+01:00", "minute"),
+    ("Dienstag, 12. März 2024 | 16:45 Uhr", "2024-03-12T16:45:00+01:00", "minute"),
+    ("12. März 2024 um 16:45 Uhr", "2024-03-12T16:45:00+01:00", "minute"),
+    ("12.03.2024 - 16:45", "2024-03-12T16:45:00+01:00", "minute"),
+    ("März 2024", "2024-03", "month"),
+    ("Jänner 2023", "2023-01", "month"),
+    ("Feber 2023", "2023-02", "month"),
+    ("2. Feber 2023", "2023-02-02", "day"),
+    ("2024-03-12 16:45:00", "2024-03-12T16:45:00+01:00", "minute"),
+    ("2024-03-12T15:45:00.000Z", "2024-03-12T16:45:00+01:00", "minute"),
+    ("2024-03-12T16:45:00.123+01:00", "2024-03-12T16:45:00+01:00", "minute"),
+    ("2024-07-12T16:45:00-04:00", "2024-07-12T22:45:00+02:00", "minute"),
+    ("Stand: 31.03.2024 02:30 Uhr", "2024-03-31T03:30:00+02:00", "minute"),
+    ("27.10.2024, 02:30 Uhr", "2024-10-27T02:30:00+02:00", "minute"),
+    ("Publiziert am 5. Juli 2024", "2024-07-05", "day"),
+    ("Veröffentlicht: 05.07.2024, 6.00 Uhr", "2024-07-05T06:00:00+02:00", "minute"),
+    ("Erstellt: 05.07.24 06:00", "2024-07-05T06:00:00+02:00", "minute"),
+    # English fallbacks (dateparser)
+    ("March 12, 2024", "2024-03-12", "day"),
+    ("12 March 2024 16:45", "2024-03-12T16:45:00+01:00", "minute"),
 ]
 
 
@@ -89,17 +123,51 @@ BYLINES = [
     ("VON FELIX LILL am 6. September 2023", ["Felix Lill"], []),
     ("VON ULRICH THIELE UND VOLKER RESING am 12. März 2024", ["Ulrich Thiele", "Volker Resing"], []),
     ("VON ANNA BERGMANN UND KLAUS-DIETER FRANKE", ["Anna Bergmann", "Klaus-Dieter Franke"], []),
+    ("VON MATHIAS BRÖCKERS", ["Mathias Bröckers"], []),
+    ("Von Christoph von Marschall", ["Christoph von Marschall"], []),
+    ("VON URSULA VON DER LEYEN", ["Ursula von der Leyen"], []),
     ("Ein Kommentar von CHRISTOPH VON MARSCHALL", ["Christoph von Marschall"], []),
+    ("Ein Gastbeitrag von Klaus-Dieter Frankenberger", ["Klaus-Dieter Frankenberger"], []),
+    ("Eine Analyse von Sabine Kinkartz", ["Sabine Kinkartz"], []),
+    ("Interview: Felix Lill", ["Felix Lill"], []),
+    ("Autor: Max Mustermann", ["Max Mustermann"], []),
+    ("Autorin: Eva-Maria Schnurr", ["Eva-Maria Schnurr"], []),
+    ("Von unserem Korrespondenten Max Mustermann", ["Max Mustermann"], []),
+    ("Von unserer China-Korrespondentin Eva Li-Wang, Peking", ["Eva Li-Wang"], []),
     ("Felix Lill, Tokio", ["Felix Lill"], []),
     ("Von Anna Muster, Peking/Berlin", ["Anna Muster"], []),
+    ("Von Jan Schmidt, ARD-Studio Peking", ["Jan Schmidt"], []),
+    ("Von Jan Schmidt, ARD-Studio Tokio, zzt. Seoul", ["Jan Schmidt"], []),
+    ("Von Katrin Ebert, New York", ["Katrin Ebert"], []),
     ("Prof. Dr. Hans Meier", ["Hans Meier"], []),
-    ("Von unserem Korrespondenten Max Mustermann", ["Max Mustermann"], []),
+    ("Von Dr. Sarah Pagung", ["Sarah Pagung"], []),
+    ("Von Ulrich Thiele, Volker Resing und Ferdinand Knauß",
+     ["Ulrich Thiele", "Volker Resing", "Ferdinand Knauß"], []),
+    ("Anna Bergmann & Klaus Franke", ["Anna Bergmann", "Klaus Franke"], []),
+    ("Anna Bergmann / Klaus Franke", ["Anna Bergmann", "Klaus Franke"], []),
+    ("Von Anna Bergmann und Klaus Franke, Moskau und Peking", ["Anna Bergmann", "Klaus Franke"], []),
     ("Mit Material von dpa und Reuters", [], ["dpa", "Reuters"]),
+    ("Von Max Mustermann, mit Material von dpa", ["Max Mustermann"], ["dpa"]),
     ("Quelle: dpa", [], ["dpa"]),
     ("(Reuters)", [], ["Reuters"]),
     ("dpa/AFP", [], ["dpa", "AFP"]),
+    ("AFP, Reuters, dpa", [], ["AFP", "Reuters", "dpa"]),
+    ("Von Anna Muster (dpa)", ["Anna Muster"], ["dpa"]),
+    ("dpa/jsp", [], ["dpa"]),
+    ("Agenturen: AP/epd/KNA", [], ["AP", "epd", "KNA"]),
     ("Email The Author", [], []),
+    ("Mehr zum Autor", [], []),
+    ("Redaktion", [], []),
+    ("Cicero-Redaktion", [], []),
     ("", [], []),
+    ("Von Felix Lill | 07.09.2023", ["Felix Lill"], []),
+    ("Von Felix Lill, 7. September 2023, 10:40 Uhr", ["Felix Lill"], []),
+    ("Von Felix Lill vor 3 Stunden", ["Felix Lill"], []),
+    ("BY JOHN O'BRIEN", ["John O'Brien"], []),
+    ("Von Anna Muster (Text) und Max Bauer (Fotos)", ["Anna Muster", "Max Bauer"], []),
+    ("Von Anna Muster in Peking", ["Anna Muster"], []),
+    ("Geschrieben von Lena Kühn", ["Lena Kühn"], []),
+    ("Von Ricarda Breyton, Kuala Lumpur", ["Ricarda Breyton"], []),
 ]
 
 
@@ -146,3 +214,26 @@ def test_canonical_url(url, expected):
 def test_url_id_is_stable_across_tracking_noise():
     a = url_id(canonicalize_url("https://www.cicero.de/a/b?utm_campaign=x"))
     assert a == url_id(canonicalize_url("https://www.cicero.de/a/b#top")) and len(a) == 40
+
+
+@pytest.mark.parametrize(("text", "iso", "precision"), DATES)
+def test_fast_path_and_dateparser_agree_where_both_answer(text, iso, precision):
+    fast = parse_date(text, REFERENCE, engine="fast")
+    slow = parse_date(text, REFERENCE, engine="slow")
+    if fast is not None and slow is not None:
+        assert fast.isoformat() == slow.isoformat()
+
+
+def test_fast_path_covers_the_common_shapes():
+    common = [text for text, _, _ in DATES if not text.startswith(("March", "12 March"))]
+    assert all(parse_date(text, REFERENCE, engine="fast") is not None for text in common)
+
+
+def test_relative_dates_across_the_spring_switch():
+    reference = datetime(2024, 3, 31, 12, 0, tzinfo=BERLIN)
+    assert parse_date("vor 12 Stunden", reference).isoformat() == "2024-03-30T23:00:00+01:00"
+    assert parse_date("heute, 02:30 Uhr", reference).isoformat() == "2024-03-31T03:30:00+02:00"
+
+
+def test_long_text_is_not_a_date():
+    assert parse_date_verbose("Kommentar " * 100) == (None, "unparsed")

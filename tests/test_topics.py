@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from corpus.topics import Tagger, default_tagger
@@ -50,3 +53,41 @@ def test_terms_file_can_be_extended(tmp_path):
     )
     result = Tagger.from_file(terms).tag("Das Hermit Kingdom rüstet auf", "", "")
     assert result.countries == ["KP"] and result.in_scope
+
+
+DATA = Path(__file__).parent / "data"
+EVAL = Path(__file__).parents[2] / "shared" / "eval" / "dev"
+
+
+def _cases() -> list[dict]:
+    lines = (DATA / "scope_cases.jsonl").read_text("utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+@pytest.mark.parametrize("case", _cases(), ids=lambda c: c["note"])
+def test_labelled_scope_cases(case):
+    result = default_tagger().tag(case["title"], case["teaser"], case["body"])
+    assert result.in_scope is case["in_scope"]
+    assert set(case["countries"]) <= set(result.countries)
+
+
+def test_labelled_set_is_balanced_enough_to_mean_something():
+    cases = _cases()
+    assert len(cases) >= 40
+    assert 0.3 <= sum(c["in_scope"] for c in cases) / len(cases) <= 0.7
+
+
+def test_real_pages_from_the_eval_set():
+    """Real German news pages (title + body from the checked truth): none is in scope."""
+    truth = EVAL / "truth.jsonl"
+    if not truth.exists():
+        pytest.skip(f"{truth} not present (the eval set lives beside the repository)")
+    labels = json.loads((DATA / "eval_scope_labels.json").read_text("utf-8"))
+    in_scope = set(labels["in_scope"])
+    records = [json.loads(line) for line in truth.read_text("utf-8").splitlines() if line.strip()]
+    assert len(records) >= 50
+    wrong = [
+        r["file"] for r in records
+        if default_tagger().tag(r["title"], None, r["body_text"]).in_scope != (r["file"] in in_scope)
+    ]
+    assert wrong == []

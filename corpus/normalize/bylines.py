@@ -1,11 +1,15 @@
 """Author bylines: "VON FELIX LILL UND ANNA BERGMANN am 6. September 2023" -> people and agencies.
 
-:func:`parse_byline` strips lead-ins ("Von", "Ein Kommentar von"), trailing
-dates and places, splits lists on commas, "und", "&" and "/", puts news
-agencies (dpa, AFP, Reuters ...) apart from people, and writes names in
-proper case ("Klaus-Dieter Franke", "Christoph von Marschall") when the page
-prints them in capitals. :func:`normalize_author` does the same for one name
-that already stands alone (a JSON-LD ``author.name``).
+:func:`parse_byline` strips lead-ins ("Von", "Ein Kommentar von", "Interview:",
+"Von unserem Korrespondenten"), trailing dates, places and desks after a
+comma ("Felix Lill, Tokio", "…, ARD-Studio Peking"), academic titles and
+roles in brackets; splits lists on commas, "und", "&" and "/" without
+splitting names; puts news agencies (dpa, AFP, Reuters …, also "Mit Material
+von dpa und Reuters", "Quelle: dpa", "(Reuters)") apart from people; and
+writes names printed in capitals in proper case ("Klaus-Dieter Franke",
+"Christoph von Marschall"). :func:`normalize_author` does the same for one
+name that already stands alone (a JSON-LD ``author.name``). Comment authors
+are not passed through here: readers' names are kept as written.
 """
 
 from __future__ import annotations
@@ -13,38 +17,67 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-# Agencies as they appear in bylines, mapped to their usual spelling.
+# Agencies as they appear in bylines (lower-case key) and their usual spelling.
 AGENCIES: dict[str, str] = {
-    "dpa": "dpa", "afp": "AFP", "reuters": "Reuters", "ap": "AP", "epd": "epd", "kna": "KNA",
-    "sid": "SID", "dts": "dts", "apa": "APA", "sda": "SDA", "keystone-sda": "Keystone-SDA",
-    "ddp": "ddp", "bloomberg": "Bloomberg", "yonhap": "Yonhap", "kyodo": "Kyodo",
-    "xinhua": "Xinhua", "tass": "TASS", "interfax": "Interfax", "dpa-afx": "dpa-AFX",
-    "afp/dpa": "AFP", "rtr": "Reuters", "ots": "ots",
+    "dpa": "dpa", "afp": "AFP", "reuters": "Reuters", "rtr": "Reuters", "ap": "AP",
+    "epd": "epd", "kna": "KNA", "sid": "SID", "dts": "dts", "apa": "APA", "sda": "SDA",
+    "keystone-sda": "Keystone-SDA", "ddp": "ddp", "dapd": "dapd", "bloomberg": "Bloomberg",
+    "yonhap": "Yonhap", "kyodo": "Kyodo", "xinhua": "Xinhua", "tass": "TASS",
+    "interfax": "Interfax", "ria nowosti": "RIA Nowosti", "dpa-afx": "dpa-AFX", "afx": "dpa-AFX",
+    "ots": "ots", "efe": "EFE", "ansa": "ANSA", "kap": "Kathpress", "kathpress": "Kathpress",
+    "idea": "idea", "dow jones": "Dow Jones", "awp": "AWP",
 }
-# Words that make a segment not a person: outlet or desk names, boilerplate.
+_AGENCY_WORDS = "|".join(sorted((re.escape(k) for k in AGENCIES), key=len, reverse=True))
+# "Mit Material von dpa und Reuters", "Quelle: dpa", "Agenturen: AFP/dpa", "(dpa/AFP)", "dpa/jsp"
+_AGENCY_LEAD = re.compile(
+    r"^(?:mit\s+material\s+(?:von|der|des)|material\s*:|quellen?\s*:|agenturen?\s*:|nach\s+angaben\s+von)\s*",
+    re.IGNORECASE,
+)
+# Words that make a segment not a person: desks, outlets, boilerplate, widgets.
 _NOT_A_PERSON = re.compile(
-    r"\b(redaktion|cicero|online|ressort|newsdesk|nachrichtenagentur|agentur|agenturen|"
-    r"korrespondent\w*|gastautor\w*|email|e-mail|the author|autoreninfo|mehr zum autor|"
-    r"kommentar\w*|foto|bild|quelle)\b",
+    r"\b(?:redaktion|online|ressort|newsdesk|nachrichtenagentur|agentur(?:en|material)?|korrespondent\w*|"
+    r"studio|büro|email|e-mail|mail|the author|autoreninfo|mehr zum autor|mehr von|artikel|"
+    r"kommentare?|foto|fotos|bild|bilder|grafik|video|quelle|zeitung|magazin|team|desk|"
+    r"newsletter|podcast|teilen|folgen|abonnieren|anzeige|cicero|faz|tagesschau|tagesspiegel|"
+    r"handelsblatt|taz|nzz|ard|zdf|dw|ntv|n-tv|wdr|ndr|swr|mdr|orf|srf)\b",
     re.IGNORECASE,
 )
 _LEAD_IN = re.compile(
-    r"^\s*(?:(?:ein|eine)\s+(?:kommentar|gastbeitrag|analyse|essay|interview|gastkommentar|"
-    r"bericht|reportage)\s+von|interview\s*:|autor(?:in|en)?\s*:|text\s*:|von\s+unser(?:em|er)\s+"
-    r"(?:\w+\s+)?[\w-]*?(?:korrespondent\w*|reporter\w*|redakteur\w*|mitarbeiter\w*)\s+|"
-    r"mit\s+material\s+von|quelle\s*:|von|by)\s*",
+    r"^\s*(?:"
+    r"(?:ein|eine)\s+(?:kommentar|gastbeitrag|gastkommentar|analyse|essay|interview|bericht|reportage|"
+    r"kolumne|rezension|porträt|leitartikel|meinungsbeitrag|beitrag)\s+(?:von|mit)|"
+    r"(?:kommentar|gastbeitrag|analyse|kolumne|interview|text|autor(?:in|en)?|recherche|"
+    r"moderation|aufgezeichnet|übersetzung)\s*(?:von|:)|"
+    r"von\s+unser(?:em|er|en)\s+(?:[\w-]+\s+)?[\w-]*?(?:korrespondent\w*|reporter\w*|redakteur\w*|"
+    r"mitarbeiter\w*|autor\w*)\s+|"
+    r"(?:geschrieben\s+)?von|by"
+    r")\s*",
     re.IGNORECASE,
 )
-# A trailing date: "am 6. September 2023", "| 07.09.2023", ", 12.03.2024 um 10:00 Uhr"
+# A trailing date: "am 6. September 2023", "| 07.09.2023", ", 12.03.2024 um 10:00 Uhr", "vor 3 Stunden"
 _TRAILING_DATE = re.compile(
-    r"(?:\s+am\s+|\s*[|,–-]\s*|\s+)(?:(?:mo|di|mi|do|fr|sa|so)\w*\.?,?\s*)?\d{1,2}\.\s*"
-    r"(?:\d{1,2}\.|[A-Za-zäÄ]+\.?)\s*\d{2,4}.*$",
+    r"(?:\s+(?:am|vom)\s+|\s*[|,–-]\s*|\s+)(?:(?:mo|di|mi|do|fr|sa|so)\w*\.?,?\s*)?\d{1,2}\.\s*"
+    r"(?:\d{1,2}\.|[A-Za-zäÄ]+\.?)\s*\d{2,4}.*$|"
+    r"(?:\s+(?:am|vom)\s+|\s*[|,–-]\s*|\s+)\d{4}-\d{2}-\d{2}.*$|"
+    r"\s*[|,–-]?\s*(?:vor\s+\d+\s+\w+|aktualisiert.*|stand:.*)$",
     re.IGNORECASE,
 )
-_SPLIT = re.compile(r"\s*(?:,|;|\s&\s|\s\+\s|\bund\b|\band\b|\s/\s|/)\s*", re.IGNORECASE)
-_TITLES = re.compile(r"\b(?:prof\.|dr\.(?:\s*med\.|\s*phil\.|\s*rer\.\s*nat\.)?|dipl\.-\w+\.?)\s*", re.I)
-_PARTICLES = {"von", "van", "der", "den", "de", "du", "zu", "zur", "vom", "di", "da", "del",
-              "la", "le", "ten", "ter", "bin", "al"}
+# "… in Peking", "…, zzt. Seoul", "… aus Moskau": where the author writes from
+_PLACE_SUFFIX = re.compile(
+    r"(?:^|\s+)(?:in|aus|zzt\.?|z\.\s*zt\.?|zurzeit|derzeit)\s+[A-ZÄÖÜ][\w.-]*(?:\s+[A-ZÄÖÜ][\w.-]*)?$"
+)
+_BRACKETS = re.compile(r"\s*[(\[][^)\]]*[)\]]")
+_SPLIT = re.compile(r"\s*(?:,|;|\s&\s|\s\+\s|\bund\b|\band\b|\bsowie\b|/)\s*", re.IGNORECASE)
+_TITLES = re.compile(
+    r"\b(?:prof\.|professor(?:in)?|dr\.(?:\s*(?:med|phil|rer\.\s*nat|jur|h\.\s*c)\.)*|"
+    r"dipl\.-[\w.]+|mag\.|ing\.|m\.\s*a\.|ph\.\s*d\.?|phd)\s*",
+    re.IGNORECASE,
+)
+_PARTICLES = frozenset(
+    {"von", "van", "der", "den", "de", "du", "zu", "zur", "vom", "di", "da", "del", "della",
+     "la", "le", "ten", "ter", "dos", "das", "bin", "al", "el", "af"}
+)
+_NAME_TOKEN = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ][A-Za-zÀ-ÖØ-öø-ÿĀ-ſ'’.-]*$")
 
 
 @dataclass
@@ -73,8 +106,13 @@ def proper_case(name: str) -> str:
         if i > 0 and lower in _PARTICLES:
             words.append(lower)
             continue
-        words.append("-".join(part[:1].upper() + part[1:].lower() for part in word.split("-")))
+        words.append("-".join(_cap(part) for part in word.split("-")))
     return " ".join(words)
+
+
+def _cap(part: str) -> str:
+    # "O'BRIEN" -> "O'Brien"
+    return "'".join(p[:1].upper() + p[1:].lower() for p in part.split("'"))
 
 
 def normalize_author(name: str | None) -> str | None:
@@ -88,18 +126,21 @@ def normalize_author(name: str | None) -> str | None:
     """
     if not name:
         return None
-    name = _TITLES.sub("", " ".join(name.split())).strip(" ,;:.-|")
-    if not name or _NOT_A_PERSON.search(name) or any(c.isdigit() for c in name):
+    name = _BRACKETS.sub("", " ".join(name.split()))
+    name = _TITLES.sub("", name).strip(" ,;:.-|·•")
+    if not name or len(name) > 60 or _NOT_A_PERSON.search(name) or "@" in name:
         return None
-    if name.lower() in AGENCIES or len(name) > 80:
+    if agency_of(name):
+        return None
+    tokens = name.split()
+    if not 2 <= len(tokens) <= 5 or not all(_NAME_TOKEN.match(t) for t in tokens):
         return None
     return proper_case(name)
 
 
 def agency_of(segment: str) -> str | None:
     """The agency a segment names ("dpa", "(Reuters)", "Quelle: AFP"), if any."""
-    key = segment.strip(" ()[]:.").lower()
-    key = re.sub(r"^(?:quelle|mit material von|material)\s*:?\s*", "", key)
+    key = _AGENCY_LEAD.sub("", segment.strip(" ()[]:.,;")).strip(" ()[]:.,;").lower()
     return AGENCIES.get(key)
 
 
@@ -116,21 +157,50 @@ def parse_byline(text: str | None) -> Byline:
     result = Byline()
     if not text:
         return result
-    text = " ".join(text.split())
+    text = " ".join(text.split())[:500]  # a byline is short; a whole sidebar is not a byline
+    # agencies in brackets anywhere: "(dpa)", "[AFP/Reuters]"
+    for bracket in re.findall(r"[(\[]([^)\]]*)[)\]]", text):
+        for part in _SPLIT.split(bracket):
+            if agency := agency_of(part):
+                _add(result.agencies, agency)
+    text = _BRACKETS.sub("", text)
     text = _TRAILING_DATE.sub("", text)
-    text = _LEAD_IN.sub("", text)
-    text = _LEAD_IN.sub("", text)  # "Ein Kommentar von" then "Von" once more is harmless
-    segments = [s for s in _SPLIT.split(text) if s and s.strip()]
-    for index, segment in enumerate(segments):
-        agency = agency_of(segment)
-        if agency:
-            if agency not in result.agencies:
-                result.agencies.append(agency)
-            continue
-        # A one-word segment after a comma is a place ("Felix Lill, Tokio"), not a person.
-        if index > 0 and len(segment.split()) == 1 and segment[:1].isupper() and not segment.isupper():
-            continue
-        name = normalize_author(_LEAD_IN.sub("", segment))
-        if name and len(name.split()) >= 2 and name not in result.authors:
-            result.authors.append(name)
+    # one clause per comma; a clause after the first that holds no person is a place or desk
+    clauses = [c for c in re.split(r"\s*[,;|·•]\s*", text) if c.strip()]
+    for index, clause in enumerate(clauses):
+        clause = _PLACE_SUFFIX.sub("", _LEAD_IN.sub("", _LEAD_IN.sub("", clause)))
+        lead_agency = bool(_AGENCY_LEAD.match(clause))
+        clause = _AGENCY_LEAD.sub("", clause)
+        for part in _SPLIT.split(clause):
+            part = part.strip()
+            if not part:
+                continue
+            if agency := agency_of(part):
+                _add(result.agencies, agency)
+                continue
+            if lead_agency:
+                continue  # "Mit Material von dpa und eigenen Recherchen"
+            person = normalize_author(_LEAD_IN.sub("", part))
+            if person is None:
+                continue
+            if index > 0 and _looks_like_place(part):
+                continue
+            _add(result.authors, person)
     return result
+
+
+# Places that follow a byline after a comma ("Felix Lill, Tokio"); two-word ones need listing.
+_PLACES = frozenset(
+    {"new york", "new delhi", "hongkong", "hong kong", "tel aviv", "los angeles", "san francisco",
+     "kuala lumpur", "sankt petersburg", "st. petersburg", "buenos aires", "rio de janeiro",
+     "mexiko-stadt", "washington d.c.", "frankfurt am main", "halle an der saale"}
+)
+
+
+def _looks_like_place(part: str) -> bool:
+    return part.strip().lower() in _PLACES
+
+
+def _add(values: list[str], value: str) -> None:
+    if value not in values:
+        values.append(value)

@@ -29,6 +29,9 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 Precision = Literal["minute", "day", "month"]
 FailReason = Literal["empty", "invalid", "unparsed"]
+Engine = Literal["auto", "fast", "slow"]
+
+_MAX_LENGTH = 200
 
 MONTHS: dict[str, int] = {}
 for _number, _names in enumerate(
@@ -106,9 +109,10 @@ class ParsedDate:
         if self.precision == "minute":
             assert isinstance(self.value, datetime)
             return self.value.isoformat(timespec="seconds")
+        value = self.value
         if self.precision == "day":
-            return self.value.strftime("%Y-%m-%d")
-        return self.value.strftime("%Y-%m")
+            return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+        return f"{value.year:04d}-{value.month:02d}"
 
 
 def localize(naive: datetime, tz: ZoneInfo = BERLIN) -> datetime:
@@ -123,7 +127,9 @@ def localize(naive: datetime, tz: ZoneInfo = BERLIN) -> datetime:
     return aware.astimezone(UTC).astimezone(tz)
 
 
-def parse_date(text: str | None, reference: datetime | None = None) -> ParsedDate | None:
+def parse_date(
+    text: str | None, reference: datetime | None = None, *, engine: Engine = "auto"
+) -> ParsedDate | None:
     """Parse a German (or ISO/RFC 822) date string.
 
     Args:
@@ -131,15 +137,17 @@ def parse_date(text: str | None, reference: datetime | None = None) -> ParsedDat
         reference: when the page was fetched; relative forms are resolved
             against it. Naive values are taken as Europe/Berlin. Without it,
             relative forms give no value.
+        engine: ``auto`` (fast path, then dateparser), ``fast`` (fast path
+            only) or ``slow`` (dateparser only; for comparisons).
 
     Returns:
         A :class:`ParsedDate`, or ``None`` when the text holds no valid date.
     """
-    return parse_date_verbose(text, reference)[0]
+    return parse_date_verbose(text, reference, engine=engine)[0]
 
 
 def parse_date_verbose(
-    text: str | None, reference: datetime | None = None
+    text: str | None, reference: datetime | None = None, *, engine: Engine = "auto"
 ) -> tuple[ParsedDate | None, FailReason | None]:
     """Like :func:`parse_date`, but also say why nothing was found.
 
@@ -151,14 +159,19 @@ def parse_date_verbose(
     if text is None or not text.strip():
         return None, "empty"
     text = " ".join(text.replace("\u00a0", " ").split())
+    if len(text) > _MAX_LENGTH:  # a date is short; a paragraph is not a date
+        return None, "unparsed"
     if reference is not None and reference.tzinfo is None:
         reference = localize(reference)
-    try:
-        result = _fast_path(text, reference)
-    except ValueError:
-        return None, "invalid"
-    if result is not None:
-        return result, None
+    if engine != "slow":
+        try:
+            result = _fast_path(text, reference)
+        except (ValueError, OverflowError):
+            return None, "invalid"
+        if result is not None:
+            return result, None
+        if engine == "fast":
+            return None, "unparsed"
     result = _slow_path(text, reference)
     if result is None:
         return None, "unparsed"
@@ -241,6 +254,44 @@ def _from_ago(m: re.Match[str], reference: datetime) -> ParsedDate:
     return ParsedDate(value.date().replace(day=1), "month")
 
 
+# What dateparser should not see: lead-ins, weekdays, separators, "Uhr".
+_LEAD_IN = re.compile(
+    r"^.*\b(?:am|vom|stand|aktualisiert|veröffentlicht|erstellt|update|publiziert|datum)\b\s*:?\s*"
+    r"(?=\d|[a-zäö]+\.?\s+\d)",
+    re.IGNORECASE,
+)
+# A weekday right before a date: "Do., 7. September", "Fr 28.04.23", "Mittwoch, 6. September"
+_WEEKDAY = re.compile(
+    r"\b(?:montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonnabend|sonntag|"
+    r"mo|di|mi|do|fr|sa|so)\b\.?,?\s*(?=\d)",
+    re.IGNORECASE,
+)
+_CLOCK = re.compile(r"\b(\d{1,2})[.:](\d{2})(?:[.:]\d{2})?\s*uhr\b|\b(\d{1,2})\s*uhr\b", re.IGNORECASE)
+_SEPARATORS = re.compile(r"\s*(?:\||–|—|\s-\s|,)\s*|\bum\b", re.IGNORECASE)
+_HAS_TIME = re.compile(r"\d{1,2}:\d{2}|\b(?:stunden?|minuten?|sekunden?|hours?|minutes?|seconds?)\b", re.I)
+_HAS_OFFSET = re.compile(r"(?:\d(?:Z|[+-]\d{2}:?\d{2})|\b(?:UTC|GMT|MEZ|MESZ|CET|CEST)\b)")
+_AUSTRIAN = {"jänner": "Januar", "jän.": "Jan.", "feber": "Februar"}
+_AUSTRIAN_RE = re.compile("|".join(map(re.escape, _AUSTRIAN)), re.IGNORECASE)
+
+
+def prepare(text: str) -> str:
+    """Reduce a printed date to what a date parser needs.
+
+    "VON FELIX LILL am Do., 7. September 2023 - 10:40 Uhr" becomes
+    "7. September 2023 10:40": lead-ins and bylines, weekday names,
+    separators and "Uhr" go; "18.41 Uhr" becomes "18:41", "18 Uhr" "18:00";
+    Austrian month names become the German ones.
+    """
+    text = _WEEKDAY.sub(" ", text)
+    text = _LEAD_IN.sub("", text)
+    text = _AUSTRIAN_RE.sub(lambda m: _AUSTRIAN[m.group(0).lower()], text)
+    text = _CLOCK.sub(
+        lambda m: f"{m.group(1)}:{m.group(2)}" if m.group(1) else f"{m.group(3)}:00", text
+    )
+    text = _SEPARATORS.sub(" ", text)
+    return " ".join(text.split())
+
+
 @lru_cache(maxsize=64)
 def _date_data_parser(relative_base: datetime | None):  # type: ignore[no-untyped-def]
     from dateparser.date import DateDataParser
@@ -257,27 +308,31 @@ def _date_data_parser(relative_base: datetime | None):  # type: ignore[no-untype
 
 
 def _slow_path(text: str, reference: datetime | None) -> ParsedDate | None:
-    """dateparser for what the fast path does not know."""
+    """dateparser (German, then English; day-month-year) on the prepared text."""
     relative_base = None
     if reference is not None:
-        relative_base = reference.astimezone(BERLIN).replace(tzinfo=None)
-    elif re.search(r"\b(vor|gestern|heute|morgen|ago|yesterday|today)\b", text, re.I):
+        relative_base = reference.astimezone(BERLIN).replace(tzinfo=None, second=0, microsecond=0)
+    elif re.search(r"\b(vor|gestern|vorgestern|heute|morgen|ago|yesterday|today)\b", text, re.I):
         return None  # relative form without a reference: refuse rather than guess "now"
+    prepared = prepare(text)
+    if not prepared:
+        return None
     try:
-        data = _date_data_parser(relative_base).get_date_data(text)
+        data = _date_data_parser(relative_base).get_date_data(prepared)
     except Exception:  # dateparser raises assorted errors on odd input
-        logger.debug("dateparser failed on %r", text, exc_info=True)
+        logger.debug("dateparser failed on %r", prepared, exc_info=True)
         return None
     value = data.date_obj
     if value is None:
         return None
-    if value.tzinfo is None:
-        value = localize(value)
+    if value.tzinfo is None or not _HAS_OFFSET.search(prepared):
+        # wall-clock time in Berlin; localize() settles summer-time gaps the same way as the fast path
+        value = localize(value.replace(tzinfo=None))
     period = data.period
-    if period == "day":
-        return ParsedDate(value.date(), "day")
-    if period == "month":
-        return ParsedDate(value.date().replace(day=1), "month")
     if period == "year":
         return None
+    if period == "month":
+        return ParsedDate(value.date().replace(day=1), "month")
+    if period in ("week", "day") and not _HAS_TIME.search(prepared):
+        return ParsedDate(value.astimezone(BERLIN).date(), "day")
     return ParsedDate(value.astimezone(BERLIN).replace(second=0, microsecond=0), "minute")

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 COUNTRIES = ("KP", "KR", "RU", "CN")
 # Korea counts as one party when judging relations between Korea, Russia and China.
@@ -44,6 +45,7 @@ _NEVER = re.compile(r"(?!)")  # matches nothing: a country listed without strong
 class _Country:
     strong: re.Pattern[str]
     weak: re.Pattern[str] | None
+    exclude: re.Pattern[str] | None
 
 
 def _compile(patterns: list[str]) -> re.Pattern[str] | None:
@@ -59,11 +61,18 @@ class Tagger:
         terms: the parsed TOML (see ``corpus/topics/terms.toml`` for the format).
     """
 
-    def __init__(self, terms: dict) -> None:
+    def __init__(self, terms: dict[str, Any]) -> None:
         self._countries = {
-            code: _Country(_compile(spec.get("strong", [])) or _NEVER, _compile(spec.get("weak", [])))
+            code: _Country(
+                _compile(spec.get("strong", [])) or _NEVER,
+                _compile(spec.get("weak", [])),
+                _compile(spec.get("exclude", [])),
+            )
             for code, spec in terms["countries"].items()
         }
+        context = terms.get("context", {})
+        self._politics = _compile(context.get("politics", []))
+        self.min_politics = int(context.get("min_politics", 1))
         scoring = terms.get("scoring", {})
         self.weights = {
             "title": float(scoring.get("title", 3.0)),
@@ -73,6 +82,7 @@ class Tagger:
         self.weak_factor = float(scoring.get("weak_factor", 0.25))
         self.covered = float(scoring.get("covered", 2.0))
         self.main = float(scoring.get("main", 4.0))
+        self.main_per_1000_words = float(scoring.get("main_per_1000_words", 0.0))
 
     @classmethod
     def from_file(cls, path: str | Path | None = None) -> Tagger:
@@ -102,28 +112,37 @@ class Tagger:
             for where, text in parts.items():
                 if not text:
                     continue
+                if country.exclude is not None:
+                    text = country.exclude.sub(" ", text)
                 hits = len(country.strong.findall(text))
-                weak_hits = len(country.weak.findall(text)) if country.weak else 0
-                # a weak term inside a strong one ("Kim" in "Kim Jong-un") is not counted twice
-                weak_hits = max(0, weak_hits - hits) if code == "KP" else weak_hits
+                weak_hits = 0
+                if country.weak is not None:
+                    # a weak term inside a strong one ("Kim" in "Kim Jong-un") is not counted twice
+                    weak_hits = len(country.weak.findall(country.strong.sub(" ", text)))
                 score += self.weights[where] * (hits + self.weak_factor * weak_hits)
                 if hits and where in ("title", "teaser"):
                     prominent.add(code)
             scores[code] = round(score, 2)
         countries = [c for c in COUNTRIES if scores.get(c, 0.0) >= self.covered]
-        pairs = [
-            f"{a}-{b}"
-            for i, a in enumerate(sorted(countries))
-            for b in sorted(countries)[i + 1 :]
-        ]
+        pairs = [f"{a}-{b}" for i, a in enumerate(sorted(countries)) for b in sorted(countries)[i + 1 :]]
+        words = len(parts["body"].split())
+        main = self.main + self.main_per_1000_words * words / 1000
         substantial = {
             group
             for group, members in _GROUPS.items()
-            if sum(scores.get(m, 0.0) for m in members) >= self.main or prominent & set(members)
+            if sum(scores.get(m, 0.0) for m in members) >= main or prominent & set(members)
         }
         in_scope = "KOREA" in substantial or len(substantial) >= 2
+        if in_scope and substantial == {"KOREA"} and scores.get("KP", 0.0) < self.covered:
+            # South Korea alone: only its politics, security and foreign relations count
+            in_scope = self._politics_count(parts) >= self.min_politics
         relevant = sum(scores.get(c, 0.0) for c in countries)
         return TopicResult(countries, pairs, round(relevant, 2), in_scope, scores)
+
+    def _politics_count(self, parts: dict[str, str]) -> int:
+        if self._politics is None:
+            return self.min_politics
+        return sum(len(self._politics.findall(text)) for text in parts.values())
 
 
 @lru_cache(maxsize=8)
