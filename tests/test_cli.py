@@ -1,0 +1,80 @@
+"""The normaliser commands: corpus parse-date, parse-byline, tag (single value and JSON Lines)."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+
+from corpus.cli import main
+
+
+def run(argv: list[str], stdin: str = "") -> tuple[int, list[dict]]:
+    out = io.StringIO()
+    code = main(argv, stdin=io.StringIO(stdin), stdout=out)
+    return code, [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def test_parse_date_stream_one_line_per_input():
+    lines = [
+        {"text": "Do., 7. September 2023 - 10:40"},
+        {"text": "vor 3 Stunden", "reference": "2024-03-15T12:00:00+01:00"},
+        {"text": "am 6. September 2023"},
+        {"text": "September 2023"},
+        {"text": "29. Februar 2023"},
+        {"text": "vor 3 Stunden"},  # no reference: no guess
+    ]
+    code, out = run(["parse-date", "-"], "\n".join(json.dumps(x) for x in lines) + "\n")
+    assert code == 0
+    assert [(o["value"], o["precision"]) for o in out] == [
+        ("2023-09-07T10:40:00+02:00", "minute"),
+        ("2024-03-15T09:00:00+01:00", "minute"),
+        ("2023-09-06", "day"),
+        ("2023-09", "month"),
+        (None, None),
+        (None, None),
+    ]
+
+
+def test_parse_date_stream_survives_bad_lines():
+    code, out = run(["parse-date", "-"], '{"text": "7. Sept. 2023"}\nnot json\n[1, 2]\n{"text": "heute"}\n')
+    assert code == 1  # told, but every line answered
+    assert len(out) == 4
+    assert out[0]["value"] == "2023-09-07" and "error" in out[1] and "error" in out[2]
+
+
+def test_parse_date_single_value_with_reference(capsys):
+    assert main(["parse-date", "gestern, 14:05 Uhr", "--reference", "2024-03-31T12:00:00+02:00"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"value": "2024-03-30T14:05:00+01:00", "precision": "minute"}
+
+
+def test_parse_date_bad_reference_is_a_clear_error(capsys):
+    assert main(["parse-date", "heute", "--reference", "yesterday"]) == 2
+    assert "reference must be ISO 8601" in capsys.readouterr().err
+
+
+def test_parse_byline_single_and_stream(capsys):
+    assert main(["parse-byline", "VON ULRICH THIELE UND VOLKER RESING am 12. März 2024"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"authors": ["Ulrich Thiele", "Volker Resing"], "agencies": []}
+    stream = '{"text": "Mit Material von dpa und Reuters"}\n{"text": "Felix Lill, Tokio"}\n'
+    code, out = run(["parse-byline", "-"], stream)
+    assert code == 0
+    assert out == [{"authors": [], "agencies": ["dpa", "Reuters"]}, {"authors": ["Felix Lill"], "agencies": []}]
+
+
+def test_tag_stream():
+    lines = [
+        {"title": "Putin in Pjöngjang", "teaser": "Russland und Nordkorea schließen einen Pakt.", "body": ""},
+        {"title": "Das beste Chinarestaurant in Köln", "teaser": "", "body": "Peking-Ente im Chinarestaurant."},
+    ]
+    code, out = run(["tag", "-"], "\n".join(json.dumps(x) for x in lines))
+    assert code == 0
+    assert out[0]["countries"] == ["KP", "RU"] and out[0]["pairs"] == ["KP-RU"] and out[0]["in_scope"] is True
+    assert out[1]["in_scope"] is False and set(out[1]) == {"countries", "pairs", "topic_score", "in_scope"}
+
+
+def test_console_script_is_installed():
+    result = subprocess.run([sys.executable, "-m", "corpus.cli", "parse-date", "15. Jänner 2024"],
+                            capture_output=True, text=True, check=True)
+    assert json.loads(result.stdout) == {"value": "2024-01-15", "precision": "day"}
