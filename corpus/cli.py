@@ -88,6 +88,87 @@ def _stream(lines: Iterable[str], out: TextIO, handle: Callable[[dict[str, Any]]
     return 1 if failures else 0
 
 
+def _es_config() -> Any:
+    from corpus.search.config import EsConfig
+
+    config = EsConfig.from_env()
+    if not config.enabled:
+        raise ValueError("no Elasticsearch configured: set ELASTICSEARCH_URL (e.g. http://127.0.0.1:9200)")
+    return config
+
+
+async def _es_setup() -> int:
+    from elasticsearch import AsyncElasticsearch
+
+    from corpus.search.setup import setup
+
+    config = _es_config()
+    async with AsyncElasticsearch(**config.client_kwargs()) as client:
+        changes = await setup(client, config)
+    for change in changes:
+        print(change)
+    if not changes:
+        print(f"nothing to change: templates, indices and aliases are up to date at {config.describe()}")
+    return 0
+
+
+async def _es_status() -> int:
+    from elasticsearch import AsyncElasticsearch
+
+    from corpus.search.setup import status
+
+    config = _es_config()
+    async with AsyncElasticsearch(**config.client_kwargs()) as client:
+        result = await status(client, config)
+    print(f"cluster {result['cluster']}: {result['health']}")
+    for alias, info in result["indices"].items():
+        where = ", ".join(info["indices"]) or "missing (run: corpus es setup)"
+        count = "-" if info["count"] is None else f"{info['count']:,}"
+        print(f"  {alias:20} {count:>10} docs  -> {where}")
+    return 0
+
+
+async def _index_file(path: str, deadletter: str | None) -> int:
+    """Index a crawl's JSON Lines output or a dead-letter file through the pipeline's indexer."""
+    from pathlib import Path
+
+    from corpus.search.indexer import DeadLetter, Indexer
+
+    config = _es_config()
+    source = Path(path)
+    if not source.exists():
+        raise ValueError(f"no such file: {path}")
+    stamp = datetime.now().strftime("%Y-%m-%dT%H-%M-%S")
+    target = Path(deadletter) if deadletter else Path(config.deadletter_dir) / "index" / f"{stamp}.jsonl"
+    indexer = Indexer(config, DeadLetter(target))
+    problem = await indexer.check()
+    if problem:
+        await indexer.client.close()
+        raise ValueError(f"Elasticsearch at {config.describe()} is not usable: {problem}")
+    skipped = invalid = 0
+    with source.open(encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except ValueError as exc:
+                invalid += 1
+                print(f"line {number}: not JSON ({exc}); skipped", file=sys.stderr)
+                continue
+            if not isinstance(item, dict) or item.get("item_type") not in ("article", "comment"):
+                skipped += 1
+                continue
+            item.pop("_deadletter", None)
+            await indexer.add(item)
+    await indexer.close()
+    print(f"{indexer.indexed} indexed, {indexer.failed} rejected, {indexer.deadletter.count} to {target}"
+          if indexer.deadletter.count else f"{indexer.indexed} indexed, 0 rejected")
+    if skipped or invalid:
+        print(f"{skipped} lines were not articles or comments, {invalid} were not JSON", file=sys.stderr)
+    return 1 if indexer.deadletter.count or invalid else 0
+
+
 def _print(result: dict[str, Any]) -> int:
     print(json.dumps(result, ensure_ascii=False))
     return 0
@@ -141,8 +222,29 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
     tag.add_argument("--body")
     tag.add_argument("--terms", help="terms file (default: the shipped corpus/topics/terms.toml)")
 
+    es = sub.add_parser("es", help="Elasticsearch: setup, status (address from ELASTICSEARCH_URL)")
+    es_sub = es.add_subparsers(dest="es_command", required=True, metavar="ES_COMMAND")
+    es_sub.add_parser("setup", help="create or update index templates, indices and aliases (idempotent)")
+    es_sub.add_parser("status", help="cluster health and documents per index")
+    index = sub.add_parser(
+        "index",
+        help="index a JSON Lines file (crawl output or dead-letter file) into Elasticsearch",
+        description="Indexes the articles and comments of FILE through the same code as the crawl's "
+        "pipeline (updates, never duplicates). What cannot be indexed goes to a dead-letter file.",
+    )
+    index.add_argument("file")
+    index.add_argument("--deadletter", help="dead-letter file (default: under CORPUS_ES_DEADLETTER_DIR/index/)")
+
     args = parser.parse_args(argv)
     try:
+        if args.command == "es":
+            import asyncio
+
+            return asyncio.run(_es_setup() if args.es_command == "setup" else _es_status())
+        if args.command == "index":
+            import asyncio
+
+            return asyncio.run(_index_file(args.file, args.deadletter))
         if args.command == "crawl":
             return _scrapy(["crawl", args.spider, *args.scrapy_args])
         if args.command == "list":
@@ -163,7 +265,7 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
             if args.source is not None or not (args.title or args.teaser or args.body):
                 parser.error('tag: give "-" (JSON Lines on stdin) or --title/--teaser/--body')
             return _print(tag_json(args.title, args.teaser, args.body, args.terms))
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, ConnectionError) as exc:
         print(f"corpus {args.command}: error: {exc}", file=sys.stderr)
         return 2
     parser.error(f"unknown command {args.command}")

@@ -57,6 +57,37 @@ CORPUS_TOPIC_TERMS_FILE = _env("CORPUS_TOPIC_TERMS_FILE", "")
 #   `scrapy crawl` exit with status 1 when not a single page could be fetched.
 CORPUS_HEALTH_ENABLED = _env_bool("CORPUS_HEALTH_ENABLED", True)
 
+# --- Elasticsearch ------------------------------------------------------------------
+# Indexing is on when an address is given; without one, only the JSON Lines feed is written.
+# CORPUS_ES_HOSTS (list, default from env ELASTICSEARCH_URL, else empty = off): node URLs.
+#   Example: ELASTICSEARCH_URL=http://127.0.0.1:9200  or  -s CORPUS_ES_HOSTS=https://es1:9200,https://es2:9200
+CORPUS_ES_HOSTS = _env("CORPUS_ES_HOSTS", os.environ.get("ELASTICSEARCH_URL", ""))
+# CORPUS_ES_API_KEY (str, default ""): API key (base64 "id:key"); preferred over user/password.
+CORPUS_ES_API_KEY = _env("CORPUS_ES_API_KEY", "")
+# CORPUS_ES_USERNAME / CORPUS_ES_PASSWORD (str, default ""): basic auth. Example: CORPUS_ES_USERNAME=elastic
+CORPUS_ES_USERNAME = _env("CORPUS_ES_USERNAME", "")
+CORPUS_ES_PASSWORD = _env("CORPUS_ES_PASSWORD", "")
+# CORPUS_ES_CA_CERTS (str path, default ""): CA certificate for TLS. Example: /etc/es/http_ca.crt
+CORPUS_ES_CA_CERTS = _env("CORPUS_ES_CA_CERTS", "")
+# CORPUS_ES_VERIFY_CERTS (bool, default True): verify TLS certificates. Only turn off for a test node.
+CORPUS_ES_VERIFY_CERTS = _env_bool("CORPUS_ES_VERIFY_CERTS", True)
+# CORPUS_ES_PREFIX (str, default "corpus"): alias prefix: corpus-articles, corpus-comments, corpus-crawls.
+CORPUS_ES_PREFIX = _env("CORPUS_ES_PREFIX", "corpus")
+# CORPUS_ES_CHUNK_SIZE (int, default 500): items per bulk request.
+CORPUS_ES_CHUNK_SIZE = _env_int("CORPUS_ES_CHUNK_SIZE", 500)
+# CORPUS_ES_FLUSH_INTERVAL (float seconds, default 5): write what is buffered at least this often.
+CORPUS_ES_FLUSH_INTERVAL = _env_float("CORPUS_ES_FLUSH_INTERVAL", 5.0)
+# CORPUS_ES_TIMEOUT (float seconds, default 30): per request.
+CORPUS_ES_TIMEOUT = _env_float("CORPUS_ES_TIMEOUT", 30.0)
+# CORPUS_ES_MAX_RETRIES (int, default 5) and CORPUS_ES_RETRY_BACKOFF (float s, default 1, doubling,
+#   capped by CORPUS_ES_MAX_BACKOFF = 30): retries of a batch before it goes to the dead-letter file.
+CORPUS_ES_MAX_RETRIES = _env_int("CORPUS_ES_MAX_RETRIES", 5)
+CORPUS_ES_RETRY_BACKOFF = _env_float("CORPUS_ES_RETRY_BACKOFF", 1.0)
+CORPUS_ES_MAX_BACKOFF = _env_float("CORPUS_ES_MAX_BACKOFF", 30.0)
+# CORPUS_ES_DEADLETTER_DIR (str, default "data/deadletter"): items that could not be indexed, as
+#   <dir>/<spider>/<start>.jsonl; `corpus index FILE` indexes them later.
+CORPUS_ES_DEADLETTER_DIR = _env("CORPUS_ES_DEADLETTER_DIR", "data/deadletter")
+
 # --- Politeness -----------------------------------------------------------------------
 # ROBOTSTXT_OBEY (bool, default True): honour robots.txt.
 ROBOTSTXT_OBEY = True
@@ -94,10 +125,12 @@ ITEM_PIPELINES = {
     "pipelines.authors.AuthorsPipeline": 400,
     "pipelines.topics.TopicsPipeline": 500,
     "pipelines.dedupe.DedupePipeline": 600,
+    "pipelines.elasticsearch.ElasticsearchPipeline": 700,  # only when CORPUS_ES_HOSTS is set
 }
 
 EXTENSIONS = {
     "corpus.health.CrawlHealth": 500,
+    "corpus.crawlrecord.CrawlRecord": 600,
 }
 
 # --- Logging --------------------------------------------------------------------------

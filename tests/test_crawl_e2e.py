@@ -87,6 +87,9 @@ def test_default_output_is_jsonl_under_data_dir(cicero_server, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     files = list((tmp_path / "data" / "cicero").glob("*.jsonl"))
     assert len(files) == 1
+    record = read_jsonl(tmp_path / "data" / "crawls.jsonl")[0]  # no Elasticsearch: the run is logged locally
+    assert record["failed"] is False and record["items_scraped"] == 14
+    assert record["arguments"]["mode"] == "recent" and record["extraction"]["title"] == {"selector": 4}
     items = read_jsonl(files[0])
     assert {i["item_type"] for i in items} == {"article", "comment"}
     assert len(items) == 14
@@ -118,7 +121,12 @@ def test_unreachable_site_fails_clearly(tmp_path):
     assert result.returncode == 1
     assert "could be fetched" in result.stderr
     assert "Traceback" not in result.stderr
-    assert not (tmp_path / "data").exists()  # no empty output file
+    assert not (tmp_path / "data" / "cicero").exists()  # no empty output file
+    # ... but the failed run is on record
+    records = read_jsonl(tmp_path / "data" / "crawls.jsonl")
+    assert len(records) == 1
+    assert records[0]["failed"] is True and "could be fetched" in records[0]["failure"]
+    assert records[0]["spider"] == "cicero" and records[0]["items_scraped"] == 0
 
 
 def test_bad_argument_is_a_usage_error():

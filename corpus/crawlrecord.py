@@ -1,0 +1,111 @@
+"""One record per crawl run: to ``corpus-crawls`` in Elasticsearch, or to a local JSON Lines log.
+
+At spider close the record holds: spider, arguments, host, start, end,
+duration, finish reason, whether the crawl failed (see :mod:`corpus.health`),
+items scraped/dropped/indexed/failed/dead-lettered, requests, responses,
+errors, drops by reason, the extraction layers per field, and all stats.
+Without Elasticsearch (or when it cannot take the record) it is appended to
+``<CORPUS_OUTPUT_DIR>/crawls.jsonl``, so no run goes unrecorded.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+
+from corpus.health import FAILED_KEY
+from corpus.search.config import EsConfig
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def build_record(spider: Any, stats: dict[str, Any], reason: str) -> dict[str, Any]:
+    """The crawl record from the final stats."""
+    start, end = stats.get("start_time"), stats.get("finish_time")
+    extraction: dict[str, dict[str, int]] = {}
+    for key, value in stats.items():
+        if key.startswith("corpus/extract/"):
+            _, _, field_name, layer = key.split("/", 3)
+            extraction.setdefault(field_name, {})[layer] = value
+    args = getattr(spider, "args", None)
+    return {
+        "id": uuid.uuid4().hex,
+        "spider": spider.name,
+        "arguments": args.model_dump(mode="json") if args is not None else {},
+        "host": socket.gethostname(),
+        "start": _iso(start),
+        "end": _iso(end),
+        "duration_seconds": stats.get("elapsed_time_seconds"),
+        "finish_reason": reason,
+        "failed": bool(stats.get(FAILED_KEY)) or reason not in ("finished", "closespider_itemcount",
+                                                                 "closespider_pagecount", "closespider_timeout"),
+        "failure": stats.get(FAILED_KEY),
+        "items_scraped": stats.get("item_scraped_count", 0),
+        "items_dropped": stats.get("item_dropped_count", 0),
+        "items_indexed": stats.get("corpus/es/indexed", 0),
+        "items_failed": stats.get("corpus/es/failed", 0),
+        "items_deadlettered": stats.get("corpus/es/deadlettered", 0),
+        "requests": stats.get("downloader/request_count", 0),
+        "responses": stats.get("downloader/response_count", 0),
+        "errors": stats.get("log_count/ERROR", 0),
+        "drops": {k.removeprefix("corpus/dropped/"): v for k, v in stats.items() if k.startswith("corpus/dropped/")},
+        "extraction": extraction,
+        "stats": {k: _iso(v) for k, v in stats.items()},
+    }
+
+
+class CrawlRecord:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.config = EsConfig.from_settings(crawler.settings)
+        self.log_path = Path(crawler.settings.get("CORPUS_OUTPUT_DIR", "data")) / "crawls.jsonl"
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlRecord:
+        ext = cls(crawler)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    async def spider_closed(self, spider: Any, reason: str) -> None:
+        assert self.crawler.stats is not None
+        stats = dict(self.crawler.stats.get_stats())
+        stats.setdefault("finish_time", datetime.now().astimezone())
+        record = build_record(spider, stats, reason)
+        if self.config.enabled and await self._to_elasticsearch(record):
+            return
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        logger.info("Crawl record written to %s", self.log_path)
+
+    async def _to_elasticsearch(self, record: dict[str, Any]) -> bool:
+        from elasticsearch import AsyncElasticsearch
+
+        from corpus.search.setup import setup
+
+        client = AsyncElasticsearch(**self.config.client_kwargs())
+        try:
+            await setup(client, self.config)
+            await client.index(index=self.config.alias("crawls"), id=record["id"], document=record,
+                               require_alias=True, refresh="wait_for")
+        except Exception as exc:  # any failure: fall back to the local log, never lose the record
+            logger.warning("Crawl record not indexed (%s: %s); writing it locally", type(exc).__name__, exc)
+            return False
+        finally:
+            await client.close()
+        logger.info("Crawl record %s indexed into %s", record["id"], self.config.alias("crawls"))
+        return True

@@ -1,0 +1,1 @@
+"""Elasticsearch: settings, index templates, setup, the bulk indexer and crawl records."""

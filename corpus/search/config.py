@@ -1,0 +1,116 @@
+"""Elasticsearch connection and indexing settings, read in one place.
+
+:class:`EsConfig` comes from Scrapy settings (``from_settings``) or from the
+environment (``from_env``, for the ``corpus`` commands); both understand the
+same names. Elasticsearch is switched on by giving it an address:
+``ELASTICSEARCH_URL`` (or ``CORPUS_ES_HOSTS``, comma-separated).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
+
+def _split(value: Any) -> list[str]:
+    if not value:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v) for v in value]
+
+
+@dataclass
+class EsConfig:
+    """How to reach Elasticsearch and how to index into it."""
+
+    hosts: list[str] = field(default_factory=list)
+    api_key: str | None = None
+    username: str | None = None
+    password: str | None = None
+    ca_certs: str | None = None
+    verify_certs: bool = True
+    request_timeout: float = 30.0
+    prefix: str = "corpus"
+    chunk_size: int = 500
+    flush_interval: float = 5.0
+    max_retries: int = 5
+    retry_backoff: float = 1.0
+    max_backoff: float = 30.0
+    deadletter_dir: str = "data/deadletter"
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.hosts)
+
+    def alias(self, kind: str) -> str:
+        """Alias name for ``articles``, ``comments`` or ``crawls``: ``corpus-articles``."""
+        return f"{self.prefix}-{kind}"
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> EsConfig:
+        hosts = _split(settings.get("CORPUS_ES_HOSTS"))
+        return cls(
+            hosts=hosts,
+            api_key=settings.get("CORPUS_ES_API_KEY") or None,
+            username=settings.get("CORPUS_ES_USERNAME") or None,
+            password=settings.get("CORPUS_ES_PASSWORD") or None,
+            ca_certs=settings.get("CORPUS_ES_CA_CERTS") or None,
+            verify_certs=settings.getbool("CORPUS_ES_VERIFY_CERTS", True),
+            request_timeout=settings.getfloat("CORPUS_ES_TIMEOUT", 30.0),
+            prefix=settings.get("CORPUS_ES_PREFIX", "corpus"),
+            chunk_size=settings.getint("CORPUS_ES_CHUNK_SIZE", 500),
+            flush_interval=settings.getfloat("CORPUS_ES_FLUSH_INTERVAL", 5.0),
+            max_retries=settings.getint("CORPUS_ES_MAX_RETRIES", 5),
+            retry_backoff=settings.getfloat("CORPUS_ES_RETRY_BACKOFF", 1.0),
+            max_backoff=settings.getfloat("CORPUS_ES_MAX_BACKOFF", 30.0),
+            deadletter_dir=settings.get("CORPUS_ES_DEADLETTER_DIR", "data/deadletter"),
+        )
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> EsConfig:
+        """The same settings from environment variables (used outside a crawl)."""
+        from scrapy.settings import Settings
+
+        from corpus import settings as project_settings
+
+        env = os.environ if environ is None else environ
+        values = {k: getattr(project_settings, k) for k in dir(project_settings) if k.startswith("CORPUS_ES_")}
+        settings = Settings(values)
+        for key in values:
+            if key in env:
+                settings.set(key, env[key])
+        if env.get("ELASTICSEARCH_URL") and not env.get("CORPUS_ES_HOSTS"):
+            settings.set("CORPUS_ES_HOSTS", env["ELASTICSEARCH_URL"])
+        config = cls.from_settings(settings)
+        for key, value in overrides.items():
+            if value is not None:
+                setattr(config, key, value)
+        return config
+
+    def client_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``Elasticsearch``/``AsyncElasticsearch``."""
+        kwargs: dict[str, Any] = {
+            "hosts": self.hosts,
+            "request_timeout": self.request_timeout,
+            "verify_certs": self.verify_certs,
+            # retries of whole requests are ours (with back-off and a dead-letter file)
+            "max_retries": 0,
+            "retry_on_timeout": False,
+        }
+        if self.ca_certs:
+            kwargs["ca_certs"] = self.ca_certs
+        if self.api_key:
+            kwargs["api_key"] = self.api_key
+        elif self.username:
+            kwargs["basic_auth"] = (self.username, self.password or "")
+        return kwargs
+
+    def describe(self) -> str:
+        """Where we index, without secrets."""
+        auth = "api key" if self.api_key else (f"user {self.username}" if self.username else "no auth")
+        return f"{', '.join(self.hosts) or '(none)'} ({auth}, aliases {self.alias('*')})"

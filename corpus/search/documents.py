@@ -1,0 +1,65 @@
+"""Items as Elasticsearch documents, and how a re-crawl updates a stored one.
+
+A document's id is the item's id (for articles the SHA-1 of the canonical
+URL; for comments the outlet's comment id), so crawling a page again updates
+its document instead of adding one. :func:`merge` carries over what only the
+index knows: ``first_seen_at`` stays, ``last_seen_at`` moves to this crawl,
+``version`` counts content changes (a changed ``content_hash``), and
+``modified_at`` moves only when the content changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from corpus.normalize.urls import content_hash
+
+# What the indexer reads back from a stored document before overwriting it.
+STORED_FIELDS = ("first_seen_at", "last_seen_at", "version", "content_hash", "modified_at")
+KIND_BY_TYPE = {"article": "articles", "comment": "comments"}
+
+
+def kind_of(doc: dict[str, Any]) -> str:
+    """``articles`` or ``comments`` for an item dict; ``ValueError`` for anything else."""
+    kind = KIND_BY_TYPE.get(doc.get("item_type", ""))
+    if kind is None:
+        raise ValueError(f"not an article or comment: item_type={doc.get('item_type')!r}")
+    if not doc.get("id"):
+        raise ValueError("item has no id")
+    return kind
+
+
+def to_document(item: dict[str, Any]) -> dict[str, Any]:
+    """The document for a new item (no stored version yet)."""
+    doc = {k: v for k, v in item.items() if not k.startswith("_")}
+    if doc.get("item_type") == "comment":
+        doc["content_hash"] = content_hash(doc.get("author"), doc.get("title"), doc.get("text"))
+    seen = doc.get("crawled_at")
+    doc["first_seen_at"] = seen
+    doc["last_seen_at"] = seen
+    doc["version"] = 1
+    return doc
+
+
+def merge(doc: dict[str, Any], stored: dict[str, Any] | None) -> dict[str, Any]:
+    """Combine a new document with what the index already holds for the same id.
+
+    Args:
+        doc: from :func:`to_document`.
+        stored: the stored ``STORED_FIELDS`` of the same id, or ``None``.
+
+    Returns:
+        The document to write.
+    """
+    if not stored:
+        return doc
+    merged = dict(doc)
+    merged["first_seen_at"] = stored.get("first_seen_at") or doc["first_seen_at"]
+    changed = stored.get("content_hash") != doc.get("content_hash")
+    merged["version"] = int(stored.get("version") or 1) + (1 if changed else 0)
+    if doc.get("item_type") == "article":
+        if changed:
+            merged["modified_at"] = doc.get("modified_at") or doc.get("crawled_at")
+        else:
+            merged["modified_at"] = stored.get("modified_at") or doc.get("modified_at")
+    return merged

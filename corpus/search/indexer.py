@@ -1,0 +1,313 @@
+"""Bulk indexing that never loses an item: retries, a circuit breaker, a dead-letter file.
+
+:class:`Indexer` is shared by the Scrapy pipeline and ``corpus index``. Items
+are buffered and written in bulk requests; before writing, one ``mget`` reads
+what the index holds for those ids (see :mod:`corpus.search.documents`), and
+each write is conditional on the stored sequence number, so two crawlers
+updating the same article never overwrite each other's counts.
+
+What happens to an item that cannot be written:
+
+* a rejected document (mapping error, strict mapping) goes to the dead-letter
+  file with the reason Elasticsearch gave; it is counted and logged with its id;
+* 429/5xx for single items and version conflicts are retried with back-off;
+* when Elasticsearch is unreachable the whole batch is retried with back-off,
+  then written to the dead-letter file; for ``outage_pause`` seconds after that,
+  batches go straight to the dead-letter file (the crawl does not stall), then
+  Elasticsearch is tried again;
+* 401/403 stop indexing at once (:class:`EsAuthError` names the setting to
+  fix); everything after that goes to the dead-letter file.
+
+The dead-letter file is JSON Lines of the items themselves plus a
+``_deadletter`` object (reason, time); ``corpus index FILE`` indexes it later
+through this same class.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from elastic_transport import ConnectionError as TransportConnectionError
+from elastic_transport import ConnectionTimeout
+from elasticsearch import ApiError, AsyncElasticsearch, AuthenticationException, AuthorizationException
+
+from corpus.normalize.dates import BERLIN
+from corpus.search.config import EsConfig
+from corpus.search.documents import STORED_FIELDS, kind_of, merge, to_document
+from corpus.search.setup import setup
+
+logger = logging.getLogger(__name__)
+
+_RETRY_STATUS = {429, 500, 502, 503, 504}
+
+
+class Stats(Protocol):
+    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None: ...
+
+
+class _NullStats:
+    def __init__(self) -> None:
+        self.values: dict[str, int] = {}
+
+    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
+        self.values[key] = self.values.get(key, start) + count
+
+
+class EsAuthError(RuntimeError):
+    """Elasticsearch refused our credentials; retrying will not help."""
+
+
+class DeadLetter:
+    """Append-only JSON Lines file of items that could not be indexed (opened on first use)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.count = 0
+        self._file: Any = None
+
+    def write(self, items: Iterable[dict[str, Any]], reason: str) -> int:
+        if self._file is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = self.path.open("a", encoding="utf-8")
+        at = datetime.now(BERLIN).isoformat(timespec="seconds")
+        written = 0
+        for item in items:
+            record = dict(item)
+            record["_deadletter"] = {"reason": reason[:2000], "at": at}
+            self._file.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+            written += 1
+        self._file.flush()  # a crash after this line loses nothing
+        self.count += written
+        return written
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class Indexer:
+    """Buffered, retrying bulk writer for article and comment items.
+
+    Args:
+        config: connection and batching settings.
+        deadletter: where items go that cannot be indexed.
+        stats: a Scrapy stats collector (or anything with ``inc_value``).
+        client: an existing client (tests, benchmarks); one is made from ``config`` otherwise.
+        outage_pause: seconds to skip Elasticsearch after a batch failed for unreachability.
+    """
+
+    def __init__(
+        self,
+        config: EsConfig,
+        deadletter: DeadLetter,
+        stats: Stats | None = None,
+        client: AsyncElasticsearch | None = None,
+        outage_pause: float = 30.0,
+    ) -> None:
+        self.config = config
+        self.deadletter = deadletter
+        self.stats: Stats = stats if stats is not None else _NullStats()
+        self.client = client or AsyncElasticsearch(**config.client_kwargs())
+        self._own_client = client is None
+        self.outage_pause = outage_pause
+        self.buffer: list[dict[str, Any]] = []
+        self._lock = asyncio.Lock()
+        self._skip_until = 0.0
+        self.auth_error: str | None = None
+        self.indexed = 0
+        self.failed = 0
+        self.last_error: str | None = None
+        self.setup_done = False
+        self.changes: list[str] = []
+
+    # --- public ---------------------------------------------------------------------
+    async def check(self) -> str | None:
+        """``None`` when Elasticsearch answers; otherwise a one-line reason."""
+        try:
+            health = await self.client.cluster.health(timeout="5s")
+        except (AuthenticationException, AuthorizationException) as exc:
+            self.auth_error = self._auth_message(exc)
+            return self.auth_error
+        except (TransportConnectionError, ConnectionTimeout, ApiError) as exc:
+            return f"{type(exc).__name__}: {exc}"
+        if health.get("status") == "red":
+            return "cluster health is red"
+        return None
+
+    async def add(self, item: dict[str, Any]) -> None:
+        """Queue one item (an article or comment dict); write when the buffer is full."""
+        self.buffer.append(item)
+        if len(self.buffer) >= self.config.chunk_size:
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Write everything buffered (waits for a flush already running)."""
+        async with self._lock:
+            while self.buffer:
+                batch, self.buffer = self.buffer, []
+                await self._write(batch)
+
+    async def close(self) -> None:
+        await self.flush()
+        self.deadletter.close()
+        if self._own_client:
+            await self.client.close()
+
+    # --- internals ------------------------------------------------------------------
+    def _dead(self, items: list[dict[str, Any]], reason: str) -> None:
+        written = self.deadletter.write(items, reason)
+        self.stats.inc_value("corpus/es/deadlettered", written)
+
+    def _auth_message(self, exc: Exception) -> str:
+        setting = "CORPUS_ES_API_KEY" if self.config.api_key else "CORPUS_ES_USERNAME / CORPUS_ES_PASSWORD"
+        status = getattr(exc, "status_code", getattr(getattr(exc, "meta", None), "status", "?"))
+        return (f"Elasticsearch refused the credentials (HTTP {status}); check {setting} "
+                f"(or CORPUS_ES_API_KEY). Indexing stopped; items go to {self.deadletter.path}")
+
+    async def _write(self, batch: list[dict[str, Any]]) -> None:
+        if self.auth_error:
+            self._dead(batch, self.auth_error)
+            return
+        if time.monotonic() < self._skip_until:
+            self._dead(batch, f"Elasticsearch unreachable: {self.last_error}")
+            return
+        # One document per id in a bulk request: later duplicates wait for the next round.
+        pending = batch
+        while pending:
+            seen: set[str] = set()
+            round_items: list[dict[str, Any]] = []
+            later: list[dict[str, Any]] = []
+            for item in pending:
+                try:
+                    kind_of(item)
+                except ValueError as exc:
+                    self.failed += 1
+                    self.stats.inc_value("corpus/es/failed")
+                    self._dead([item], f"invalid item: {exc}")
+                    continue
+                (later if item["id"] in seen else round_items).append(item)
+                seen.add(item["id"])
+            await self._write_round(round_items)
+            pending = later
+
+    async def _write_round(self, items: list[dict[str, Any]]) -> None:
+        attempt = 0
+        todo = items
+        while todo:
+            try:
+                todo = await self._bulk(todo)
+            except (AuthenticationException, AuthorizationException) as exc:
+                self.auth_error = self._auth_message(exc)
+                logger.error("%s", self.auth_error)
+                self.stats.inc_value("corpus/es/auth_error")
+                self._dead(todo, self.auth_error)
+                return
+            except (TransportConnectionError, ConnectionTimeout, ApiError) as exc:
+                status = getattr(exc, "status_code", None)
+                if isinstance(exc, ApiError) and status not in _RETRY_STATUS:
+                    # the request as a whole was refused (e.g. 400): no retry will change that
+                    self.failed += len(todo)
+                    self.stats.inc_value("corpus/es/failed", len(todo))
+                    self._dead(todo, f"bulk request refused: {exc}")
+                    return
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                if attempt >= self.config.max_retries:
+                    logger.error(
+                        "Elasticsearch unreachable after %d attempts (%s); %d items written to %s, "
+                        "retrying in %.0fs", attempt + 1, self.last_error, len(todo),
+                        self.deadletter.path, self.outage_pause,
+                    )
+                    self.stats.inc_value("corpus/es/outages")
+                    self._skip_until = time.monotonic() + self.outage_pause
+                    self._dead(todo, f"Elasticsearch unreachable: {self.last_error}")
+                    return
+                await self._backoff(attempt, self.last_error)
+                attempt += 1
+                continue
+            if todo:  # items to retry (429/5xx per item, version conflicts)
+                if attempt >= self.config.max_retries:
+                    self.failed += len(todo)
+                    self.stats.inc_value("corpus/es/failed", len(todo))
+                    self._dead(todo, f"still failing after {attempt + 1} attempts: {self.last_error}")
+                    return
+                await self._backoff(attempt, self.last_error)
+                attempt += 1
+
+    async def _backoff(self, attempt: int, reason: str | None) -> None:
+        delay = min(self.config.max_backoff, self.config.retry_backoff * (2**attempt))
+        self.stats.inc_value("corpus/es/retries")
+        logger.warning("Elasticsearch: retry %d in %.1fs (%s)", attempt + 1, delay, reason)
+        await asyncio.sleep(delay)
+
+    async def _stored(self, items: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """Stored fields and sequence numbers of the items' ids, per (alias, id)."""
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        by_alias: dict[str, list[str]] = {}
+        for item in items:
+            by_alias.setdefault(self.config.alias(kind_of(item)), []).append(item["id"])
+        for alias, ids in by_alias.items():
+            response = await self.client.mget(index=alias, ids=ids, source_includes=list(STORED_FIELDS))
+            for doc in response["docs"]:
+                if doc.get("found"):
+                    found[(alias, doc["_id"])] = {
+                        **doc.get("_source", {}),
+                        "_seq_no": doc.get("_seq_no"),
+                        "_primary_term": doc.get("_primary_term"),
+                        "_index": doc.get("_index"),
+                    }
+        return found
+
+    async def _bulk(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Write one round; return the items to retry."""
+        if not self.setup_done:  # templates and aliases first, also when the node came up mid-crawl
+            self.changes = await setup(self.client, self.config)
+            self.setup_done = True
+            for change in self.changes:
+                logger.info("Elasticsearch setup: %s", change)
+        stored = await self._stored(items)
+        operations: list[dict[str, Any]] = []
+        for item in items:
+            alias = self.config.alias(kind_of(item))
+            previous = stored.get((alias, item["id"]))
+            doc = merge(to_document(item), previous)
+            if previous is None:
+                operations.append({"create": {"_index": alias, "_id": item["id"]}})
+            else:
+                operations.append({"index": {
+                    "_index": previous["_index"], "_id": item["id"],
+                    "if_seq_no": previous["_seq_no"], "if_primary_term": previous["_primary_term"],
+                }})
+            operations.append(doc)
+        self.stats.inc_value("corpus/es/bulk_requests")
+        # require_alias: never let a missing alias auto-create a concrete index under its name
+        response = await self.client.bulk(operations=operations, require_alias=True)
+        retry: list[dict[str, Any]] = []
+        for item, result in zip(items, response["items"], strict=True):
+            action, outcome = next(iter(result.items()))
+            status = outcome.get("status", 0)
+            if 200 <= status < 300:
+                self.indexed += 1
+                self.stats.inc_value("corpus/es/indexed")
+                self.stats.inc_value(f"corpus/es/{outcome.get('result', action)}")
+                continue
+            error = outcome.get("error") or {}
+            reason = f"{error.get('type', status)}: {error.get('reason', '')}"
+            if status == 409 or status in _RETRY_STATUS:
+                self.last_error = reason
+                retry.append(item)
+                continue
+            if status in (401, 403):
+                raise AuthorizationException(message=reason, meta=response.meta, body=outcome)
+            self.failed += 1
+            self.stats.inc_value("corpus/es/failed")
+            logger.error("Elasticsearch rejected %s %s: %s", item.get("item_type"), item["id"], reason)
+            self._dead([item], f"rejected (HTTP {status}) {reason}")
+        return retry

@@ -1,0 +1,75 @@
+"""Create or update index templates, indices and aliases; report the cluster's state.
+
+:func:`setup` is idempotent: it compares what is there with what
+:mod:`corpus.search.templates` describes (by a hash kept in each template's
+``_meta``) and returns a list of what it changed (empty when nothing was
+needed). New fields of the current mapping version are added to the live
+index in place; anything else needs a new version and a reindex.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from elasticsearch import AsyncElasticsearch, NotFoundError
+
+from corpus.search.config import EsConfig
+from corpus.search.templates import KINDS, index_name, index_template
+
+
+def _hash(body: dict[str, Any]) -> str:
+    return hashlib.sha1(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+
+
+async def setup(client: AsyncElasticsearch, config: EsConfig, replicas: int = 0) -> list[str]:
+    """Make templates, versioned indices and aliases match this code.
+
+    Returns:
+        One line per change, e.g. ``"created index corpus-articles-v1 (alias corpus-articles)"``.
+    """
+    changes: list[str] = []
+    for kind in KINDS:
+        name = config.alias(kind)
+        body = index_template(config.prefix, kind, replicas)
+        body["_meta"]["hash"] = _hash(body)
+        try:
+            current = await client.indices.get_index_template(name=name)
+            meta = current["index_templates"][0]["index_template"].get("_meta", {})
+            present = meta.get("hash")
+        except NotFoundError:
+            present = None
+        if present != body["_meta"]["hash"]:
+            await client.indices.put_index_template(name=name, **body)
+            changes.append(f"{'updated' if present else 'created'} index template {name}")
+        index = index_name(config.prefix, kind)
+        if not await client.indices.exists(index=index):
+            await client.indices.create(index=index, aliases={name: {"is_write_index": True}})
+            changes.append(f"created index {index} (alias {name})")
+            continue
+        if not await client.indices.exists_alias(name=name, index=index):
+            await client.indices.put_alias(index=index, name=name, is_write_index=True)
+            changes.append(f"added alias {name} -> {index}")
+        mapping = await client.indices.get_mapping(index=index)
+        live = mapping[index]["mappings"].get("properties", {})
+        missing = {k: v for k, v in body["template"]["mappings"]["properties"].items() if k not in live}
+        if missing:
+            await client.indices.put_mapping(index=index, properties=missing)
+            changes.append(f"added fields to {index}: {', '.join(sorted(missing))}")
+    return changes
+
+
+async def status(client: AsyncElasticsearch, config: EsConfig) -> dict[str, Any]:
+    """Cluster health and, per alias, its indices and document count."""
+    health = await client.cluster.health()
+    result: dict[str, Any] = {"cluster": health.get("cluster_name"), "health": health.get("status"), "indices": {}}
+    for kind in KINDS:
+        alias = config.alias(kind)
+        try:
+            aliases = await client.indices.get_alias(name=alias)
+            count = (await client.count(index=alias))["count"]
+            result["indices"][alias] = {"indices": sorted(aliases), "count": count}
+        except NotFoundError:
+            result["indices"][alias] = {"indices": [], "count": None}
+    return result

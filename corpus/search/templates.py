@@ -1,0 +1,167 @@
+"""Index templates: mappings and the German analyzer for the three indices.
+
+Each kind (``articles``, ``comments``, ``crawls``) lives in a versioned index
+(``corpus-articles-v1``) behind an alias (``corpus-articles``). Readers and
+the pipeline only use the alias, so a mapping change is a new version, a
+reindex and an alias swap, never a deletion. Mappings are ``dynamic:
+strict``: a misspelt field is an indexing error (and a dead-letter entry),
+not a new field.
+
+Text fields use the ``german`` analyzer defined here: lower-casing, German
+stop words, German normalisation (ä/ae, ß/ss ...) and light German stemming,
+so a search for "Nordkoreas" finds "Nordkorea". Each text field that is also
+filtered or aggregated on has a ``keyword`` sub-field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+VERSION = 1
+KINDS = ("articles", "comments", "crawls")
+
+ANALYSIS: dict[str, Any] = {
+    "filter": {
+        "german_stop": {"type": "stop", "stopwords": "_german_"},
+        "german_light_stem": {"type": "stemmer", "language": "light_german"},
+    },
+    "analyzer": {
+        "german": {
+            "type": "custom",
+            "tokenizer": "standard",
+            "filter": ["lowercase", "german_stop", "german_normalization", "german_light_stem"],
+        },
+    },
+    "normalizer": {
+        "lowercase": {"type": "custom", "filter": ["lowercase"]},
+    },
+}
+
+DATE_FORMAT = "strict_date_optional_time||yyyy-MM||yyyy"
+
+
+def _text(keyword: bool = False, ignore_above: int = 512) -> dict[str, Any]:
+    field: dict[str, Any] = {"type": "text", "analyzer": "german"}
+    if keyword:
+        field["fields"] = {"keyword": {"type": "keyword", "ignore_above": ignore_above}}
+    return field
+
+
+_KEYWORD = {"type": "keyword", "ignore_above": 1024}
+_DATE = {"type": "date", "format": DATE_FORMAT}
+_RAW = {"type": "keyword", "index": False, "doc_values": False}
+
+ARTICLE_PROPERTIES: dict[str, Any] = {
+    "item_type": _KEYWORD,
+    "id": _KEYWORD,
+    "url": _KEYWORD,
+    "canonical_url": _KEYWORD,
+    "outlet": _KEYWORD,
+    "outlet_name": _KEYWORD,
+    "language": _KEYWORD,
+    "section": _KEYWORD,
+    "kicker": _text(keyword=True),
+    "title": _text(keyword=True),
+    "teaser": _text(),
+    "body": _text(),
+    "subheadings": _text(),
+    "word_count": {"type": "integer"},
+    "byline_raw": _RAW,
+    "authors": _KEYWORD,
+    "agencies": _KEYWORD,
+    "published_raw": _RAW,
+    "published_at": _DATE,
+    "published_precision": _KEYWORD,
+    "modified_raw": _RAW,
+    "modified_at": _DATE,
+    "crawled_at": _DATE,
+    "first_seen_at": _DATE,
+    "last_seen_at": _DATE,
+    "version": {"type": "integer"},
+    "keywords": _KEYWORD,
+    "image": {
+        "properties": {"url": _KEYWORD, "caption": _text(), "credit": _KEYWORD},
+    },
+    "paywalled": {"type": "boolean"},
+    "comment_count": {"type": "integer"},
+    "comments_closed": {"type": "boolean"},
+    "countries": _KEYWORD,
+    "pairs": _KEYWORD,
+    "topic_score": {"type": "float"},
+    "in_scope": {"type": "boolean"},
+    "content_hash": _KEYWORD,
+    # which extraction layer filled each field: kept, not searched
+    "extraction": {"type": "object", "enabled": False},
+}
+
+COMMENT_PROPERTIES: dict[str, Any] = {
+    "item_type": _KEYWORD,
+    "id": _KEYWORD,
+    "comment_id": _KEYWORD,
+    "article_id": _KEYWORD,
+    "article_url": _KEYWORD,
+    "article_title": _text(keyword=True),
+    "outlet": _KEYWORD,
+    "author": {"type": "keyword", "ignore_above": 256, "fields": {"text": {"type": "text", "analyzer": "german"}}},
+    "published_raw": _RAW,
+    "published_at": _DATE,
+    "published_precision": _KEYWORD,
+    "title": _text(),
+    "text": _text(),
+    "parent_id": _KEYWORD,
+    "position": {"type": "integer"},
+    "crawled_at": _DATE,
+    "first_seen_at": _DATE,
+    "last_seen_at": _DATE,
+    "version": {"type": "integer"},
+    "content_hash": _KEYWORD,
+}
+
+CRAWL_PROPERTIES: dict[str, Any] = {
+    "id": _KEYWORD,
+    "spider": _KEYWORD,
+    "arguments": {"type": "object", "enabled": False},
+    "host": _KEYWORD,
+    "start": _DATE,
+    "end": _DATE,
+    "duration_seconds": {"type": "float"},
+    "finish_reason": _KEYWORD,
+    "failed": {"type": "boolean"},
+    "failure": {"type": "text"},
+    "items_scraped": {"type": "long"},
+    "items_dropped": {"type": "long"},
+    "items_indexed": {"type": "long"},
+    "items_failed": {"type": "long"},
+    "items_deadlettered": {"type": "long"},
+    "requests": {"type": "long"},
+    "responses": {"type": "long"},
+    "errors": {"type": "long"},
+    "drops": {"type": "object", "enabled": False},
+    "extraction": {"type": "object", "enabled": False},
+    "stats": {"type": "object", "enabled": False},
+}
+
+_PROPERTIES = {"articles": ARTICLE_PROPERTIES, "comments": COMMENT_PROPERTIES, "crawls": CRAWL_PROPERTIES}
+
+
+def index_name(prefix: str, kind: str, version: int = VERSION) -> str:
+    """The versioned index behind an alias: ``corpus-articles-v1``."""
+    return f"{prefix}-{kind}-v{version}"
+
+
+def index_template(prefix: str, kind: str, replicas: int = 0) -> dict[str, Any]:
+    """Body of ``PUT _index_template/<prefix>-<kind>`` (covers every version of the kind)."""
+    return {
+        "index_patterns": [f"{prefix}-{kind}-v*"],
+        "priority": 200,
+        "template": {
+            "settings": {
+                "number_of_shards": 1,
+                "number_of_replicas": replicas,
+                "refresh_interval": "1s",
+                "analysis": ANALYSIS,
+            },
+            "mappings": {"dynamic": "strict", "properties": _PROPERTIES[kind]},
+        },
+        "_meta": {"managed_by": "corpus-crawler", "version": VERSION},
+    }

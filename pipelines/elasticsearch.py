@@ -1,0 +1,92 @@
+"""Index articles and comments into Elasticsearch in bulk, losing nothing.
+
+On when an address is configured (``ELASTICSEARCH_URL`` or
+``CORPUS_ES_HOSTS``); otherwise the pipeline is not loaded and the JSON Lines
+feed is the only output. The work is done by :class:`corpus.search.indexer.Indexer`:
+buffered bulk writes (flushed when ``CORPUS_ES_CHUNK_SIZE`` items wait, every
+``CORPUS_ES_FLUSH_INTERVAL`` seconds, and at spider close, awaited), retries
+with back-off, and a dead-letter JSON Lines file under
+``CORPUS_ES_DEADLETTER_DIR`` for whatever could not be written, which
+``corpus index FILE`` indexes later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy.exceptions import NotConfigured
+
+from corpus.search.config import EsConfig
+from corpus.search.indexer import DeadLetter, Indexer
+from pipelines._base import BasePipeline
+
+logger = logging.getLogger(__name__)
+
+
+class ElasticsearchPipeline(BasePipeline):
+    def __init__(self, crawler: Any, config: EsConfig) -> None:
+        super().__init__(crawler)
+        self.config = config
+        self.indexer: Indexer | None = None
+        self._timer: asyncio.Task[None] | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ElasticsearchPipeline:
+        config = EsConfig.from_settings(crawler.settings)
+        if not config.enabled:
+            raise NotConfigured("no Elasticsearch configured (set ELASTICSEARCH_URL to index)")
+        return cls(crawler, config)
+
+    def deadletter_path(self) -> Path:
+        name = getattr(self.crawler.spider, "name", "crawl")
+        start = self.stats.get_value("start_time") or datetime.now(UTC)
+        stamp = start.strftime("%Y-%m-%dT%H-%M-%S")
+        return Path(self.config.deadletter_dir) / name / f"{stamp}.jsonl"
+
+    async def open_spider(self) -> None:
+        self.indexer = Indexer(self.config, DeadLetter(self.deadletter_path()), self.stats)
+        problem = await self.indexer.check()
+        if problem:
+            logger.error(
+                "Elasticsearch at %s is not usable now (%s); the crawl goes on, items wait in the "
+                "buffer and go to %s if it stays away", self.config.describe(), problem,
+                self.indexer.deadletter.path,
+            )
+        else:
+            logger.info("Indexing into Elasticsearch at %s", self.config.describe())
+        self._timer = asyncio.ensure_future(self._flush_periodically())
+
+    async def _flush_periodically(self) -> None:
+        assert self.indexer is not None
+        while True:
+            await asyncio.sleep(self.config.flush_interval)
+            if self.indexer.buffer:
+                await self.indexer.flush()
+
+    async def process_item(self, item: Any) -> Any:
+        assert self.indexer is not None
+        await self.indexer.add(ItemAdapter(item).asdict())
+        return item
+
+    async def close_spider(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._timer
+        if self.indexer is None:
+            return
+        await self.indexer.close()
+        deadlettered = self.indexer.deadletter.count
+        logger.log(
+            logging.WARNING if deadlettered or self.indexer.auth_error else logging.INFO,
+            "Elasticsearch: %d items indexed, %d rejected, %d written to the dead-letter file%s",
+            self.indexer.indexed, self.indexer.failed, deadlettered,
+            f" {self.indexer.deadletter.path} (index them later: corpus index {self.indexer.deadletter.path})"
+            if deadlettered else "",
+        )
