@@ -2,18 +2,22 @@
 # environment is created on first use.
 #   make crawl                 run `scrapy crawl cicero` into data/cicero/<start>.jsonl
 #   make crawl SPIDER=cicero ARGS="-a mode=backfill -a since=2024-01-01"
-#   make test                  the whole test suite (PYTEST_ARGS="-k dates" to narrow it)
+#   make test                  the whole test suite (PYTEST_ARGS="-k dates" to narrow it); starts the
+#                              local Elasticsearch node unless ELASTICSEARCH_URL points at one
+#   make es-up / make es-down  start / stop (and wipe) the local Elasticsearch node (ES_PORT, default 9200)
 
 PYTHON ?= python3
 VENV ?= .venv
 SPIDER ?= cicero
 ARGS ?=
 PYTEST_ARGS ?=
+ES_PORT ?= 9200
+export ES_PORT
 
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install crawl test lint clean
+.PHONY: install crawl test lint clean es-up es-down
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,7 +31,18 @@ crawl: $(STAMP)
 	$(BIN)/scrapy crawl $(SPIDER) $(ARGS)
 
 test: $(STAMP)
+ifdef ELASTICSEARCH_URL
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+else
+	tests/es-node/es.sh up
+	ELASTICSEARCH_URL=http://127.0.0.1:$(ES_PORT) $(BIN)/python -m pytest $(PYTEST_ARGS)
+endif
+
+es-up:
+	tests/es-node/es.sh up
+
+es-down:
+	tests/es-node/es.sh down
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet ruff

@@ -84,6 +84,9 @@ CORPUS_ES_TIMEOUT = _env_float("CORPUS_ES_TIMEOUT", 30.0)
 CORPUS_ES_MAX_RETRIES = _env_int("CORPUS_ES_MAX_RETRIES", 5)
 CORPUS_ES_RETRY_BACKOFF = _env_float("CORPUS_ES_RETRY_BACKOFF", 1.0)
 CORPUS_ES_MAX_BACKOFF = _env_float("CORPUS_ES_MAX_BACKOFF", 30.0)
+# CORPUS_ES_OUTAGE_PAUSE (float seconds, default 30): after a batch went to the dead-letter file because
+#   Elasticsearch was unreachable, send batches straight there for this long before trying again.
+CORPUS_ES_OUTAGE_PAUSE = _env_float("CORPUS_ES_OUTAGE_PAUSE", 30.0)
 # CORPUS_ES_DEADLETTER_DIR (str, default "data/deadletter"): items that could not be indexed, as
 #   <dir>/<spider>/<start>.jsonl; `corpus index FILE` indexes them later.
 CORPUS_ES_DEADLETTER_DIR = _env("CORPUS_ES_DEADLETTER_DIR", "data/deadletter")

@@ -33,6 +33,7 @@ def fixture_response(outlet: str, name: str, request: Request | None = None) -> 
 def make_spider(spider_cls: type = CiceroSpider, **kwargs: Any) -> Any:
     """A spider bound to a test crawler with the project's settings (stats included)."""
     settings = {k: getattr(project_settings, k) for k in dir(project_settings) if k.isupper()}
+    settings["CORPUS_ES_HOSTS"] = ""  # parser and pipeline tests stop before indexing (see test_elasticsearch.py)
     crawler = get_crawler(spider_cls, settings)
     spider = crawler._create_spider(**kwargs)
     crawler.spider = spider

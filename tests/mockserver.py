@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -31,9 +32,11 @@ class FixtureServer:
         outlet: fixture folder name.
         origin: the outlet's real origin, rewritten to the server's own.
         overrides: extra ``{path_and_query: (status, body, content_type)}`` responses.
+        delays: ``{path_prefix: seconds}``: answer matching requests that much later (slow pages).
     """
 
-    def __init__(self, outlet: str, origin: str, overrides: dict | None = None) -> None:
+    def __init__(self, outlet: str, origin: str, overrides: dict | None = None,
+                 delays: dict[str, float] | None = None) -> None:
         self.folder = FIXTURES / outlet
         self.origin = origin.rstrip("/")
         self.routes: dict[str, Path] = {}
@@ -41,6 +44,7 @@ class FixtureServer:
             parts = urlsplit(url)
             self.routes[parts.path + (f"?{parts.query}" if parts.query else "")] = self.folder / name
         self.overrides = dict(overrides or {})
+        self.delays = dict(delays or {})
         self.requests: list[str] = []
         self._lock = threading.Lock()
         server = self
@@ -49,6 +53,10 @@ class FixtureServer:
             def do_GET(self) -> None:  # noqa: N802 (http.server API)
                 with server._lock:
                     server.requests.append(self.path)
+                for prefix, seconds in server.delays.items():
+                    if self.path.startswith(prefix):
+                        time.sleep(seconds)
+                        break
                 status, body, ctype = server.respond(self.path)
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)

@@ -19,10 +19,12 @@ pytestmark = pytest.mark.e2e
 
 
 def crawl(*args: str, env: dict | None = None, timeout: int = 120) -> subprocess.CompletedProcess:
+    # these crawls test the JSON Lines output: no Elasticsearch (tests/test_elasticsearch.py has that)
+    base = {k: v for k, v in os.environ.items() if k not in ("ELASTICSEARCH_URL", "CORPUS_ES_HOSTS")}
     return subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "cicero", *args, *FAST],
         cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-        env={**os.environ, **(env or {})},
+        env={**base, **(env or {})},
     )
 
 

@@ -41,6 +41,7 @@ class EsConfig:
     max_retries: int = 5
     retry_backoff: float = 1.0
     max_backoff: float = 30.0
+    outage_pause: float = 30.0
     deadletter_dir: str = "data/deadletter"
 
     @property
@@ -68,6 +69,7 @@ class EsConfig:
             max_retries=settings.getint("CORPUS_ES_MAX_RETRIES", 5),
             retry_backoff=settings.getfloat("CORPUS_ES_RETRY_BACKOFF", 1.0),
             max_backoff=settings.getfloat("CORPUS_ES_MAX_BACKOFF", 30.0),
+            outage_pause=settings.getfloat("CORPUS_ES_OUTAGE_PAUSE", 30.0),
             deadletter_dir=settings.get("CORPUS_ES_DEADLETTER_DIR", "data/deadletter"),
         )
 

@@ -101,7 +101,6 @@ class Indexer:
         deadletter: where items go that cannot be indexed.
         stats: a Scrapy stats collector (or anything with ``inc_value``).
         client: an existing client (tests, benchmarks); one is made from ``config`` otherwise.
-        outage_pause: seconds to skip Elasticsearch after a batch failed for unreachability.
     """
 
     def __init__(
@@ -110,14 +109,13 @@ class Indexer:
         deadletter: DeadLetter,
         stats: Stats | None = None,
         client: AsyncElasticsearch | None = None,
-        outage_pause: float = 30.0,
     ) -> None:
         self.config = config
         self.deadletter = deadletter
         self.stats: Stats = stats if stats is not None else _NullStats()
         self.client = client or AsyncElasticsearch(**config.client_kwargs())
         self._own_client = client is None
-        self.outage_pause = outage_pause
+        self.outage_pause = config.outage_pause
         self.buffer: list[dict[str, Any]] = []
         self._lock = asyncio.Lock()
         self._skip_until = 0.0
@@ -261,31 +259,51 @@ class Indexer:
                         **doc.get("_source", {}),
                         "_seq_no": doc.get("_seq_no"),
                         "_primary_term": doc.get("_primary_term"),
-                        "_index": doc.get("_index"),
                     }
         return found
 
     async def _bulk(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Write one round; return the items to retry."""
+        """Write one round; return the items to retry.
+
+        New ids (the common case) cost one request: every item is first sent
+        as ``create``. Only ids that already exist (409 on create) are read
+        back with ``mget`` and written again, merged and conditional on the
+        stored sequence number.
+        """
         if not self.setup_done:  # templates and aliases first, also when the node came up mid-crawl
             self.changes = await setup(self.client, self.config)
             self.setup_done = True
             for change in self.changes:
                 logger.info("Elasticsearch setup: %s", change)
-        stored = await self._stored(items)
         operations: list[dict[str, Any]] = []
         for item in items:
-            alias = self.config.alias(kind_of(item))
-            previous = stored.get((alias, item["id"]))
-            doc = merge(to_document(item), previous)
-            if previous is None:
-                operations.append({"create": {"_index": alias, "_id": item["id"]}})
-            else:
+            operations.append({"create": {"_index": self.config.alias(kind_of(item)), "_id": item["id"]}})
+            operations.append(to_document(item))
+        existing: list[dict[str, Any]] = []
+        retry = await self._send(items, operations, existing)
+        if existing:
+            stored = await self._stored(existing)
+            operations = []
+            updates: list[dict[str, Any]] = []
+            for item in existing:
+                previous = stored.get((self.config.alias(kind_of(item)), item["id"]))
+                if previous is None:  # deleted in between: create again next round
+                    retry.append(item)
+                    continue
+                updates.append(item)
                 operations.append({"index": {
-                    "_index": previous["_index"], "_id": item["id"],
+                    "_index": self.config.alias(kind_of(item)), "_id": item["id"],
                     "if_seq_no": previous["_seq_no"], "if_primary_term": previous["_primary_term"],
                 }})
-            operations.append(doc)
+                operations.append(merge(to_document(item), previous))
+            if updates:
+                retry.extend(await self._send(updates, operations, None))
+        return retry
+
+    async def _send(
+        self, items: list[dict[str, Any]], operations: list[dict[str, Any]], existing: list[dict[str, Any]] | None
+    ) -> list[dict[str, Any]]:
+        """One bulk request; sort the outcome into done, existing (409 on create), retry, dead."""
         self.stats.inc_value("corpus/es/bulk_requests")
         # require_alias: never let a missing alias auto-create a concrete index under its name
         response = await self.client.bulk(operations=operations, require_alias=True)
@@ -300,6 +318,9 @@ class Indexer:
                 continue
             error = outcome.get("error") or {}
             reason = f"{error.get('type', status)}: {error.get('reason', '')}"
+            if status == 409 and action == "create" and existing is not None:
+                existing.append(item)
+                continue
             if status == 409 or status in _RETRY_STATUS:
                 self.last_error = reason
                 retry.append(item)

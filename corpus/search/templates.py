@@ -8,8 +8,11 @@ strict``: a misspelt field is an indexing error (and a dead-letter entry),
 not a new field.
 
 Text fields use the ``german`` analyzer defined here: lower-casing, German
-stop words, German normalisation (ä/ae, ß/ss ...) and light German stemming,
-so a search for "Nordkoreas" finds "Nordkorea". Each text field that is also
+stop words, German normalisation (ä/ae, ß/ss ...) and light German stemming
+with Elasticsearch's ``minimal_german`` stemmer, which strips plural and
+genitive endings ("Nordkoreas" -> nordkorea, "Raketen" -> raket), so a search
+for "Nordkoreas" finds "Nordkorea". (``light_german`` keeps the genitive "s"
+after a vowel: with it, "Nordkoreas" would not find "Nordkorea".) Each text field that is also
 filtered or aggregated on has a ``keyword`` sub-field.
 """
 
@@ -23,13 +26,13 @@ KINDS = ("articles", "comments", "crawls")
 ANALYSIS: dict[str, Any] = {
     "filter": {
         "german_stop": {"type": "stop", "stopwords": "_german_"},
-        "german_light_stem": {"type": "stemmer", "language": "light_german"},
+        "german_stem": {"type": "stemmer", "language": "minimal_german"},
     },
     "analyzer": {
         "german": {
             "type": "custom",
             "tokenizer": "standard",
-            "filter": ["lowercase", "german_stop", "german_normalization", "german_light_stem"],
+            "filter": ["lowercase", "german_stop", "german_normalization", "german_stem"],
         },
     },
     "normalizer": {

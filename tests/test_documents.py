@@ -1,0 +1,64 @@
+"""How a re-crawl updates a stored document (pure functions, no node needed)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, fields
+
+import pytest
+
+from corpus.items import Article, Comment
+from corpus.search.documents import kind_of, merge, to_document
+from corpus.search.templates import ARTICLE_PROPERTIES, COMMENT_PROPERTIES, index_template
+
+
+def article(**overrides):
+    values = {"item_type": "article", "id": "a1", "url": "https://x/a", "outlet": "cicero",
+              "crawled_at": "2024-03-15T12:00:00+01:00", "content_hash": "h1", "modified_at": None}
+    return {**values, **overrides}
+
+
+def test_new_document_is_first_seen_now():
+    doc = to_document(article())
+    assert doc["first_seen_at"] == doc["last_seen_at"] == "2024-03-15T12:00:00+01:00"
+    assert doc["version"] == 1
+
+
+def test_recrawl_keeps_first_seen_and_version_when_unchanged():
+    stored = {"first_seen_at": "2024-03-01T08:00:00+01:00", "version": 3, "content_hash": "h1",
+              "modified_at": "2024-03-02T09:00:00+01:00"}
+    doc = merge(to_document(article()), stored)
+    assert doc["first_seen_at"] == "2024-03-01T08:00:00+01:00"
+    assert doc["last_seen_at"] == "2024-03-15T12:00:00+01:00"
+    assert doc["version"] == 3
+    assert doc["modified_at"] == "2024-03-02T09:00:00+01:00"
+
+
+def test_changed_content_bumps_version_and_modified_at():
+    stored = {"first_seen_at": "2024-03-01T08:00:00+01:00", "version": 1, "content_hash": "old"}
+    doc = merge(to_document(article(content_hash="new")), stored)
+    assert doc["version"] == 2
+    assert doc["modified_at"] == "2024-03-15T12:00:00+01:00"  # no dateModified on the page: the crawl time
+
+
+def test_comment_documents_get_a_content_hash():
+    doc = to_document({"item_type": "comment", "id": "cicero-1", "author": "A", "text": "t",
+                       "crawled_at": "2024-03-15T12:00:00+01:00"})
+    assert len(doc["content_hash"]) == 40
+
+
+@pytest.mark.parametrize("bad", [{"item_type": "crawl", "id": "x"}, {"item_type": "article"}])
+def test_only_articles_and_comments_with_ids_are_indexed(bad):
+    with pytest.raises(ValueError):
+        kind_of(bad)
+
+
+def test_mappings_cover_every_item_field():
+    """dynamic: strict means an unmapped field is a rejected document: keep items and mappings in step."""
+    a = {f.name for f in fields(Article)} | {"version"}
+    c = {f.name for f in fields(Comment)} | {"version", "content_hash", "first_seen_at", "last_seen_at"}
+    assert a == set(ARTICLE_PROPERTIES)
+    assert c == set(COMMENT_PROPERTIES)
+    body = index_template("corpus", "articles")
+    assert body["template"]["mappings"]["dynamic"] == "strict"
+    assert body["index_patterns"] == ["corpus-articles-v*"]
+    assert asdict(Article(url="u", outlet="o"))["item_type"] == "article"

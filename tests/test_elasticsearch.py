@@ -1,0 +1,287 @@
+"""Indexing against a real Elasticsearch node (ELASTICSEARCH_URL; `make test` starts one).
+
+Every test works under its own alias prefix and removes its indices and
+templates afterwards, so the suite can run against a shared node.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from elasticsearch import AsyncElasticsearch, Elasticsearch
+
+from corpus.search.config import EsConfig
+from corpus.search.indexer import DeadLetter, Indexer
+from corpus.search.setup import setup
+from tests.mockserver import FixtureServer
+
+pytestmark = pytest.mark.elasticsearch
+
+ROOT = Path(__file__).parents[1]
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CORPUS_ES_FLUSH_INTERVAL=0.5"]
+SEED_PATH = "/aussenpolitik/kim-jong-un-wladiwostok-putin-waffendeal-nordkorea-russland-china"
+
+
+@pytest.fixture(scope="session")
+def es_url() -> str:
+    url = os.environ.get("ELASTICSEARCH_URL")
+    if not url:
+        pytest.skip("ELASTICSEARCH_URL is not set: `make test` starts a node, or run `make es-up` first")
+    return url
+
+
+@pytest.fixture
+def es(es_url: str) -> Iterator[Elasticsearch]:
+    client = Elasticsearch(es_url, request_timeout=30)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def prefix(es: Elasticsearch) -> Iterator[str]:
+    name = f"corpustest-{uuid.uuid4().hex[:8]}"
+    yield name
+    es.indices.delete(index=f"{name}-*", ignore_unavailable=True, allow_no_indices=True)
+    for kind in ("articles", "comments", "crawls"):
+        es.options(ignore_status=404).indices.delete_index_template(name=f"{name}-{kind}")
+
+
+def config_for(url: str, prefix: str, **overrides) -> EsConfig:
+    return EsConfig(hosts=[url], prefix=prefix, **overrides)
+
+
+def crawl(url: str, prefix: str, server: FixtureServer, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "ELASTICSEARCH_URL": url, "CORPUS_OUTPUT_DIR": str(tmp_path / "data"),
+           "CORPUS_ES_DEADLETTER_DIR": str(tmp_path / "deadletter")}
+    result = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "cicero", "-a", f"base_url={server.base_url}",
+         "-s", f"CORPUS_ES_PREFIX={prefix}", *FAST, *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    return result
+
+
+def docs(es: Elasticsearch, index: str) -> dict[str, dict]:
+    es.indices.refresh(index=index)
+    hits = es.search(index=index, size=1000, query={"match_all": {}})["hits"]["hits"]
+    return {h["_id"]: h["_source"] for h in hits}
+
+
+def test_setup_is_idempotent(es_url, es, prefix):
+    async def run() -> tuple[list[str], list[str]]:
+        config = config_for(es_url, prefix)
+        async with AsyncElasticsearch(**config.client_kwargs()) as client:
+            return await setup(client, config), await setup(client, config)
+
+    first, second = asyncio.run(run())
+    assert len(first) == 6  # three templates, three indices with aliases
+    assert second == []
+    for kind in ("articles", "comments", "crawls"):
+        assert es.indices.get_alias(name=f"{prefix}-{kind}") == {
+            f"{prefix}-{kind}-v1": {"aliases": {f"{prefix}-{kind}": {"is_write_index": True}}}
+        }
+
+
+def test_german_analyzer_finds_inflected_forms(es_url, es, prefix):
+    async def run() -> None:
+        config = config_for(es_url, prefix)
+        async with AsyncElasticsearch(**config.client_kwargs()) as client:
+            await setup(client, config)
+
+    asyncio.run(run())
+    index = f"{prefix}-articles"
+    tokens = [t["token"] for t in es.indices.analyze(index=index, analyzer="german",
+                                                     text="Nordkoreas Raketen über Pjöngjang")["tokens"]]
+    assert "uber" not in tokens  # "über" is a stop word
+    es.index(index=index, id="x", document={"item_type": "article", "id": "x", "url": "https://x",
+                                            "outlet": "t", "title": "Test",
+                                            "body": "Nordkorea testet Raketen über dem Meer"},
+             refresh="wait_for", require_alias=True)
+    for query in ("Nordkoreas", "nordkorea", "Rakete", "Meeres"):
+        assert es.count(index=index, query={"match": {"body": query}})["count"] == 1, query
+    assert es.count(index=index, query={"match": {"body": "Südkorea"}})["count"] == 0
+
+
+def test_strict_mapping_rejects_unknown_fields_into_dead_letter(es_url, es, prefix, tmp_path):
+    async def run() -> Indexer:
+        indexer = Indexer(config_for(es_url, prefix, chunk_size=10), DeadLetter(tmp_path / "dead.jsonl"))
+        good = {"item_type": "article", "id": "good", "url": "https://x/good", "outlet": "t", "title": "Gut",
+                "crawled_at": "2024-03-15T12:00:00+01:00", "content_hash": "1"}
+        await indexer.add(good)
+        await indexer.add({**good, "id": "typo", "titel": "Tippfehler"})
+        await indexer.add({**good, "id": "badtype", "word_count": "viele"})
+        await indexer.close()
+        return indexer
+
+    indexer = asyncio.run(run())
+    assert indexer.indexed == 1 and indexer.failed == 2
+    dead = [json.loads(line) for line in (tmp_path / "dead.jsonl").read_text("utf-8").splitlines()]
+    assert [d["id"] for d in dead] == ["typo", "badtype"]
+    assert "strict_dynamic_mapping" in dead[0]["_deadletter"]["reason"]
+    assert "titel" in dead[0]["_deadletter"]["reason"]
+    assert set(docs(es, f"{prefix}-articles")) == {"good"}
+
+
+def test_crawling_twice_updates_instead_of_duplicating(es_url, es, prefix, tmp_path):
+    seed_id = None
+    with FixtureServer("cicero", "https://www.cicero.de") as server:
+        crawl(es_url, prefix, server, tmp_path)
+        articles = docs(es, f"{prefix}-articles")
+        comments = docs(es, f"{prefix}-comments")
+        assert len(articles) == 3 and len(comments) == 11
+        seed_id, seed = next((k, v) for k, v in articles.items() if v["canonical_url"].endswith(SEED_PATH))
+        assert seed["version"] == 1 and seed["first_seen_at"] == seed["last_seen_at"]
+        assert all(c["article_id"] in articles for c in comments.values())
+
+        crawl(es_url, prefix, server, tmp_path)
+        again = docs(es, f"{prefix}-articles")
+        assert set(again) == set(articles)
+        assert len(docs(es, f"{prefix}-comments")) == 11
+        assert again[seed_id]["first_seen_at"] == seed["first_seen_at"]
+        assert again[seed_id]["last_seen_at"] > seed["last_seen_at"]
+        assert again[seed_id]["version"] == 1  # same content
+
+    # the page changes: the document's version moves, nothing is added
+    changed = (ROOT / "tests/fixtures/cicero/article_seed.html").read_text("utf-8").replace(
+        "lässt Kim Jong-un gerade seine Koffer packen", "packt Kim Jong-un gerade seine Koffer")
+    with FixtureServer("cicero", "https://www.cicero.de") as server:
+        body = changed.replace("https://www.cicero.de", server.base_url).encode()
+        server.overrides[SEED_PATH] = (200, body, "text/html; charset=utf-8")
+        crawl(es_url, prefix, server, tmp_path)
+    final = docs(es, f"{prefix}-articles")
+    assert set(final) == set(articles)
+    assert final[seed_id]["version"] == 2
+    assert "packt Kim Jong-un" in final[seed_id]["body"]
+    assert final[seed_id]["modified_at"] is not None
+    assert final[seed_id]["first_seen_at"] == seed["first_seen_at"]
+    assert all(v["version"] == 1 for k, v in final.items() if k != seed_id)
+    # every run is on record
+    runs = docs(es, f"{prefix}-crawls")
+    assert len(runs) == 3 and all(r["items_indexed"] == 14 and not r["failed"] for r in runs.values())
+
+
+def test_index_command_reads_crawl_output(es_url, es, prefix, tmp_path):
+    with FixtureServer("cicero", "https://www.cicero.de") as server:
+        out = tmp_path / "out.jsonl"
+        env = {**os.environ, "CORPUS_OUTPUT_DIR": str(tmp_path / "data")}
+        env.pop("ELASTICSEARCH_URL", None)
+        result = subprocess.run(
+            [sys.executable, "-m", "scrapy", "crawl", "cicero", "-a", f"base_url={server.base_url}",
+             "-O", str(out), *FAST], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr[-3000:]
+    env = {**os.environ, "ELASTICSEARCH_URL": es_url, "CORPUS_ES_PREFIX": prefix,
+           "CORPUS_ES_DEADLETTER_DIR": str(tmp_path / "dead")}
+    for _ in range(2):  # twice: the second run updates, it does not duplicate
+        result = subprocess.run([sys.executable, "-m", "corpus.cli", "index", str(out)], env=env,
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith("14 indexed")
+    assert len(docs(es, f"{prefix}-articles")) == 3
+    assert len(docs(es, f"{prefix}-comments")) == 11
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _es_sh(command: str, port: int, state: Path) -> None:
+    env = {**os.environ, "ES_PORT": str(port), "ES_STATE": str(state), "ES_HEAP": "256m"}
+    subprocess.run([str(ROOT / "tests/es-node/es.sh"), command], env=env, check=True, timeout=300,
+                   capture_output=True, text=True)
+
+
+@pytest.mark.skipif(os.environ.get("CORPUS_TEST_OUTAGE", "1") == "0", reason="CORPUS_TEST_OUTAGE=0")
+def test_outage_mid_crawl_loses_nothing(es_url, tmp_path):
+    """A second, private node is stopped while a crawl indexes into it and started again.
+
+    At the end every item is in the index or in the dead-letter file; `corpus index` on
+    that file completes the index without duplicates.
+    """
+    import threading
+    import time
+
+    port = _free_port()
+    state = Path("/tmp") / f"corpus-es-outage-{port}"
+    url = f"http://127.0.0.1:{port}"
+    _es_sh("up", port, state)
+    client = Elasticsearch(url, request_timeout=30)
+    prefix = "outage"
+    try:
+        # all but the seed article are slow: their items arrive during the outage and after it
+        slow = {"/aussenpolitik/suedkorea": 10.0, "/aussenpolitik/russland": 10.0, "/aussenpolitik/ukraine": 10.0}
+        with FixtureServer("cicero", "https://www.cicero.de", delays=slow) as server:
+            env = {**os.environ, "ELASTICSEARCH_URL": url, "CORPUS_OUTPUT_DIR": str(tmp_path / "data"),
+                   "CORPUS_ES_DEADLETTER_DIR": str(tmp_path / "dead")}
+            args = [sys.executable, "-m", "scrapy", "crawl", "cicero", "-a", f"base_url={server.base_url}",
+                    "-O", str(tmp_path / "out.jsonl"), "-s", f"CORPUS_ES_PREFIX={prefix}",
+                    "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
+                    "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", "-s", "CORPUS_ES_CHUNK_SIZE=1",
+                    "-s", "CORPUS_ES_FLUSH_INTERVAL=0.2", "-s", "CORPUS_ES_MAX_RETRIES=1",
+                    "-s", "CORPUS_ES_RETRY_BACKOFF=0.2", "-s", "CORPUS_ES_OUTAGE_PAUSE=2",
+                    "-s", "CORPUS_ES_TIMEOUT=5"]
+            process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, text=True)
+
+            before_stop: list[int] = []
+
+            def outage() -> None:
+                # stop the node once the first documents are in, then bring it back
+                deadline = time.monotonic() + 90
+                while time.monotonic() < deadline:
+                    try:
+                        count = client.count(index=f"{prefix}-articles,{prefix}-comments")["count"]
+                        if count > 0:
+                            before_stop.append(count)
+                            break
+                    except Exception:
+                        pass
+                    time.sleep(0.3)
+                print(f"{time.strftime('%H:%M:%S')} stopping the node")
+                _es_sh("stop", port, state)
+                print(f"{time.strftime('%H:%M:%S')} starting it again")
+                _es_sh("up", port, state)
+                print(f"{time.strftime('%H:%M:%S')} node is back")
+
+            thread = threading.Thread(target=outage)
+            thread.start()
+            _, stderr = process.communicate(timeout=300)
+            thread.join(timeout=300)
+        assert process.returncode == 0, stderr[-4000:]
+        assert "dead-letter" in stderr  # the outage was noticed and reported
+        print("\n".join(line for line in stderr.splitlines() if "Elasticsearch" in line or "corpus/es/" in line))
+
+        scraped = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text("utf-8").splitlines()]
+        all_ids = {i["id"] for i in scraped}
+        assert len(all_ids) == 14
+        dead_files = list((tmp_path / "dead").rglob("*.jsonl"))
+        dead_ids = {json.loads(line)["id"] for f in dead_files for line in f.read_text("utf-8").splitlines()}
+        client.indices.refresh(index=f"{prefix}-articles,{prefix}-comments")
+        indexed = {h["_id"] for h in client.search(index=f"{prefix}-articles,{prefix}-comments", size=100,
+                                                   query={"match_all": {}})["hits"]["hits"]}
+        assert dead_ids, "the outage sent nothing to the dead-letter file"
+        assert all_ids == indexed | dead_ids  # nothing lost
+        assert before_stop and len(indexed) > before_stop[0]  # indexing resumed after the restart
+
+        result = subprocess.run([sys.executable, "-m", "corpus.cli", "index", str(dead_files[0])],
+                                env={**env, "CORPUS_ES_PREFIX": prefix}, capture_output=True, text=True,
+                                timeout=120)
+        assert result.returncode == 0, result.stdout + result.stderr
+        client.indices.refresh(index=f"{prefix}-articles,{prefix}-comments")
+        assert client.count(index=f"{prefix}-articles")["count"] == 3  # nothing duplicated
+        assert client.count(index=f"{prefix}-comments")["count"] == 11
+    finally:
+        client.close()
+        _es_sh("down", port, state)
