@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -285,3 +286,28 @@ def test_outage_mid_crawl_loses_nothing(es_url, tmp_path):
     finally:
         client.close()
         _es_sh("down", port, state)
+
+
+def test_es_commands_setup_and_status(es_url, prefix):
+    env = {**os.environ, "ELASTICSEARCH_URL": es_url, "CORPUS_ES_PREFIX": prefix}
+
+    def run(*args: str) -> str:
+        result = subprocess.run([sys.executable, "-m", "corpus.cli", *args], env=env, capture_output=True,
+                                text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    first = run("es", "setup")
+    assert f"created index {prefix}-articles-v1 (alias {prefix}-articles)" in first
+    assert run("es", "setup").startswith("nothing to change")
+    status = run("es", "status")
+    assert re.match(r"cluster \S+: (green|yellow)\n", status)
+    assert f"{prefix}-comments" in status and f"-> {prefix}-comments-v1" in status
+
+
+def test_es_commands_without_address_fail_clearly():
+    env = {k: v for k, v in os.environ.items() if k not in ("ELASTICSEARCH_URL", "CORPUS_ES_HOSTS")}
+    result = subprocess.run([sys.executable, "-m", "corpus.cli", "es", "status"], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "set ELASTICSEARCH_URL" in result.stderr and "Traceback" not in result.stderr
