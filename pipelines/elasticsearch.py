@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +28,14 @@ from corpus.search.indexer import DeadLetter, Indexer
 from pipelines._base import BasePipeline
 
 logger = logging.getLogger(__name__)
+
+
+def _as_dict(item: Any) -> dict[str, Any]:
+    # A shallow copy is enough (the document is serialised right away) and much cheaper
+    # than dataclasses.asdict's deep copy, which ItemAdapter.asdict uses.
+    if dataclasses.is_dataclass(item) and not isinstance(item, type):
+        return {f.name: getattr(item, f.name) for f in dataclasses.fields(item)}
+    return ItemAdapter(item).asdict()
 
 
 class ElasticsearchPipeline(BasePipeline):
@@ -71,7 +80,7 @@ class ElasticsearchPipeline(BasePipeline):
 
     async def process_item(self, item: Any) -> Any:
         assert self.indexer is not None
-        await self.indexer.add(ItemAdapter(item).asdict())
+        await self.indexer.add(_as_dict(item))
         return item
 
     async def close_spider(self) -> None:

@@ -118,6 +118,7 @@ class Indexer:
         self.outage_pause = config.outage_pause
         self.buffer: list[dict[str, Any]] = []
         self._lock = asyncio.Lock()
+        self._inflight: asyncio.Future[None] | None = None
         self._skip_until = 0.0
         self.auth_error: str | None = None
         self.indexed = 0
@@ -141,13 +142,27 @@ class Indexer:
         return None
 
     async def add(self, item: dict[str, Any]) -> None:
-        """Queue one item (an article or comment dict); write when the buffer is full."""
+        """Queue one item (an article or comment dict); write when the buffer is full.
+
+        A full buffer is written in the background while the next one fills; at most one
+        write is in flight, so a slow node slows the crawl down instead of piling up memory.
+        """
         self.buffer.append(item)
         if len(self.buffer) >= self.config.chunk_size:
-            await self.flush()
+            if self._inflight is not None:
+                await self._inflight
+            batch, self.buffer = self.buffer, []
+            self._inflight = asyncio.ensure_future(self._write_locked(batch))
+
+    async def _write_locked(self, batch: list[dict[str, Any]]) -> None:
+        async with self._lock:
+            await self._write(batch)
 
     async def flush(self) -> None:
-        """Write everything buffered (waits for a flush already running)."""
+        """Write everything buffered, after any write in flight."""
+        if self._inflight is not None:
+            await self._inflight
+            self._inflight = None
         async with self._lock:
             while self.buffer:
                 batch, self.buffer = self.buffer, []
