@@ -80,9 +80,9 @@ def _stream(lines: Iterable[str], out: TextIO, handle: Callable[[dict[str, Any]]
             if not isinstance(record, dict):
                 raise ValueError("expected a JSON object")
             result = handle(record)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, KeyError, OSError) as exc:
             failures += 1
-            result = {"error": f"line {number}: {exc}"}
+            result = {"error": f"line {number}: {type(exc).__name__}: {exc}"}
         out.write(json.dumps(result, ensure_ascii=False) + "\n")
     out.flush()
     return 1 if failures else 0
@@ -169,6 +169,15 @@ async def _index_file(path: str, deadletter: str | None) -> int:
     return 1 if indexer.deadletter.count or invalid else 0
 
 
+def extract_json(file: str, url: str, reference: str | None = None) -> dict[str, Any]:
+    """The extracted, normalised article of one saved page (plain or gzipped HTML)."""
+    from corpus.extract.article import extract_article, read_html
+
+    if not url:
+        raise ValueError("a URL is needed (it chooses the outlet's parser and resolves links)")
+    return extract_article(read_html(file), url, _reference(reference))
+
+
 def _print(result: dict[str, Any]) -> int:
     print(json.dumps(result, ensure_ascii=False))
     return 0
@@ -222,6 +231,19 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
     tag.add_argument("--body")
     tag.add_argument("--terms", help="terms file (default: the shipped corpus/topics/terms.toml)")
 
+    ext = sub.add_parser(
+        "extract",
+        help="extract an article from a saved page: corpus extract page.html --url URL",
+        description="Prints one JSON object (title, kicker, teaser, authors, agencies, published_at, "
+        "published_precision, modified_at, section, keywords, image, paywalled, language, body). With "
+        '--batch -, reads JSON Lines {"file": ..., "url": ...} from stdin and writes one line per input '
+        "with the same file key. Gzipped HTML is accepted. Same code as the spiders.",
+    )
+    ext.add_argument("file", nargs="?", help="saved HTML page (.html or .html.gz)")
+    ext.add_argument("--url", help="the URL the page was fetched from")
+    ext.add_argument("--reference", help="ISO 8601 fetch time, for relative dates")
+    ext.add_argument("--batch", metavar="-", help='"-": JSON Lines {"file", "url"[, "reference"]} on stdin')
+
     es = sub.add_parser("es", help="Elasticsearch: setup, status (address from ELASTICSEARCH_URL)")
     es_sub = es.add_subparsers(dest="es_command", required=True, metavar="ES_COMMAND")
     es_sub.add_parser("setup", help="create or update index templates, indices and aliases (idempotent)")
@@ -249,6 +271,13 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
             return _scrapy(["crawl", args.spider, *args.scrapy_args])
         if args.command == "list":
             return _scrapy(["list"])
+        if args.command == "extract":
+            if args.batch == "-":
+                return _stream(stdin, stdout, lambda r: {"file": r.get("file"), **extract_json(
+                    r["file"], r.get("url") or "", r.get("reference") or args.reference)})
+            if args.batch is not None or not args.file:
+                parser.error('extract: give FILE --url URL, or --batch - (JSON Lines on stdin)')
+            return _print(extract_json(args.file, args.url or "", args.reference))
         if args.command == "parse-date":
             if args.text == "-":
                 return _stream(stdin, stdout, lambda r: date_json(

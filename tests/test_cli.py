@@ -78,3 +78,43 @@ def test_console_script_is_installed():
     result = subprocess.run([sys.executable, "-m", "corpus.cli", "parse-date", "15. Jänner 2024"],
                             capture_output=True, text=True, check=True)
     assert json.loads(result.stdout) == {"value": "2024-01-15", "precision": "day"}
+
+
+def test_extract_file_and_batch(tmp_path, capsys):
+    import gzip
+
+    from tests.conftest import FIXTURES, fixture_urls
+
+    url = fixture_urls("cicero")["article_seed.html"]
+    page = FIXTURES / "cicero" / "article_seed.html"
+    zipped = tmp_path / "seed.html.gz"
+    zipped.write_bytes(gzip.compress(page.read_bytes()))
+    assert main(["extract", str(page), "--url", url]) == 0
+    single = json.loads(capsys.readouterr().out)
+    assert single["title"] == "Neue Achse Russland-China-Nordkorea?"
+    assert single["extraction"]["title"] == "selector"
+    lines = [{"file": str(page), "url": url}, {"file": str(zipped), "url": url},
+             {"file": str(tmp_path / "missing.html"), "url": url}]
+    code, results = run(["extract", "--batch", "-"], "\n".join(json.dumps(x) for x in lines))
+    assert code == 1  # the missing file is reported, the others extracted
+    first, second, missing = results
+    assert first["file"] == str(page) and second["file"] == str(zipped)
+    for record in (first, second):
+        assert record["title"] == "Neue Achse Russland-China-Nordkorea?"
+        assert record["kicker"] == "Kim Jong-un reist nach Wladiwostok"
+        assert record["authors"] == ["Felix Lill"] and record["agencies"] == []
+        assert record["published_at"] == "2023-09-06" and record["published_precision"] == "day"
+        assert record["paywalled"] is True and record["language"] == "de"
+        assert "Cicero Plus weiterlesen" not in record["body"]
+        assert set(record) >= {"teaser", "modified_at", "section", "keywords", "image"}
+    assert "error" in missing
+
+
+def test_extract_uses_the_outlet_parser_chosen_by_host():
+    from corpus.extract.article import parser_for
+    from corpus.extract.layers import OutletParser
+    from spiders.cicero import CiceroParser
+
+    assert parser_for("https://www.cicero.de/aussenpolitik/x") is CiceroParser
+    assert parser_for("https://cicero.de/aussenpolitik/x") is CiceroParser
+    assert parser_for("https://www.example.org/x") is OutletParser

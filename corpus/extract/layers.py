@@ -16,6 +16,7 @@ loses the article.
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 from dataclasses import dataclass, field
@@ -23,10 +24,15 @@ from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
 from corpus.extract.page import Page
-from corpus.extract.text import Body, body_from
+from corpus.extract.text import Body
 from corpus.normalize.text import clean_text
 
 logger = logging.getLogger(__name__)
+
+# Per field, which layers to try in which order (an outlet parser may override single fields).
+# Body: the outlet's own container first; then trafilatura, which keeps sub-headings and stops
+# before boxes and comments; JSON-LD articleBody last (often without headings, sometimes cut).
+FIELD_ORDER: dict[str, tuple[str, ...]] = {"body": ("selector", "generic", "jsonld")}
 
 FIELDS = (
     "title", "kicker", "teaser", "authors", "published", "modified", "section",
@@ -59,8 +65,13 @@ def _names(value: Any) -> list[str]:
     if isinstance(value, str):
         return [value]
     if isinstance(value, dict):
+        if value.get("@type") == "Organization":
+            return []  # the outlet itself, not a person
         name = value.get("name")
-        return [name] if isinstance(name, str) else []
+        if isinstance(name, str):
+            return [name]
+        parts = [value.get("givenName"), value.get("familyName")]
+        return [" ".join(p for p in parts if isinstance(p, str))] if any(isinstance(p, str) for p in parts) else []
     if isinstance(value, list):
         return [n for v in value for n in _names(v)]
     return []
@@ -132,7 +143,7 @@ class MetaLayer(Layer):
 
     def _m(self, *keys: str) -> str | None:
         for key in keys:
-            value = clean_text(self.page.meta.get(key))
+            value = clean_text(_str(self.page.meta.get(key)))
             if value:
                 return value
         return None
@@ -183,6 +194,21 @@ class GenericLayer(Layer):
         title = clean_text(self.page.sel.xpath("//title/text()").get())
         return re.split(r"\s+[|–—]\s+", title)[0] if title else None
 
+    # Where pages commonly print a byline, most specific first.
+    BYLINE = (
+        '[itemprop="author"] [itemprop="name"]', '[rel="author"]', ".author-name", ".byline__author",
+        ".article-author", ".c-author", ".author", ".byline", 'a[href*="/autor/"]', 'a[href*="/autoren/"]',
+    )
+
+    def authors(self) -> str | None:
+        """The first short byline-like text on the page (the authors pipeline splits it)."""
+        for css in self.BYLINE:
+            for node in self.page.sel.css(css)[:3]:
+                text = clean_text(" ".join(node.css("::text").getall()))
+                if text and 3 <= len(text) <= 120:
+                    return text
+        return None
+
     def published(self) -> str | None:
         return self.page.sel.css("time::attr(datetime)").get()
 
@@ -191,13 +217,15 @@ class GenericLayer(Layer):
         return segments[0].replace("-", " ").title() if len(segments) > 1 else None
 
     def body(self) -> Body | None:
-        # The <article> (or <main>) with the most paragraph text.
-        best: Body | None = None
-        for container in self.page.sel.css("article, main, [itemprop=articleBody]"):
-            body = body_from(container, drop=("header", "footer", "h1"))
-            if best is None or len(body.text) > len(best.text):
-                best = body
-        return best
+        """Main text by trafilatura (the strongest generic extractor measured on German pages)."""
+        import trafilatura
+
+        text = trafilatura.extract(self.page.html, url=self.page.url, include_comments=False,
+                                   include_tables=False, deduplicate=True)
+        if not text:
+            return None
+        paragraphs = [p for p in (clean_text(line) for line in text.split("\n")) if p]
+        return Body(paragraphs=paragraphs)
 
     def language(self) -> str | None:
         return self.page.sel.xpath("/html/@lang").get()
@@ -268,15 +296,18 @@ def extract(page: Page, parser_cls: type[OutletParser] = OutletParser) -> Extrac
         "generic": GenericLayer(page),
     }
     result = Extraction()
+    site_names = _site_names(page)
     for name in FIELDS:
         result.layers[name] = "missing"
-        for layer_name in parser_cls.ORDER.get(name, DEFAULT_ORDER):
+        for layer_name in parser_cls.ORDER.get(name, FIELD_ORDER.get(name, DEFAULT_ORDER)):
             try:
                 value = layers[layer_name].get(name)
             except Exception as exc:  # one broken layer must not lose the article
                 logger.warning("extraction of %s by %s failed on %s: %r", name, layer_name, page.url, exc)
                 result.errors[name] = f"{layer_name}: {exc!r}"
                 continue
+            if name == "title" and isinstance(value, str):
+                value = clean_title(value, site_names)
             if not _is_empty(value):
                 result.values[name] = value
                 result.layers[name] = layer_name
@@ -285,7 +316,10 @@ def extract(page: Page, parser_cls: type[OutletParser] = OutletParser) -> Extrac
 
 
 def _str(value: Any) -> str | None:
-    return value.strip() if isinstance(value, str) and value.strip() else None
+    # JSON-LD and meta values often carry HTML entities ("zerst&ouml;ren", "&quot;")
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return html.unescape(value).strip() if "&" in value else value.strip()
 
 
 def _keyword_list(value: Any) -> list[str]:
@@ -299,3 +333,33 @@ def _keyword_list(value: Any) -> list[str]:
         if text and text not in seen:
             seen.append(text)
     return seen
+
+
+_SUFFIX_SEPARATORS = re.compile(r"\s+[|–—-]\s+|\s+[|]\s*")
+
+
+def _site_names(page: Page) -> set[str]:
+    """Names a page's title may end with: og:site_name, application-name, the host."""
+    names = {page.meta.get("og:site_name", ""), page.meta.get("application-name", "")}
+    host = (urlsplit(page.url).hostname or "").removeprefix("www.")
+    names |= {host, host.split(".")[0]}
+    return {n.strip().casefold() for n in names if n and n.strip()}
+
+
+def clean_title(title: str, site_names: set[str]) -> str:
+    """Drop trailing site names and dates ("… | Börsen-Zeitung", "… - Golem.de",
+    "… | DW | 28.04.2023") and the space some pages put before a colon ("LTE-Patent : Samsung")."""
+    title = re.sub(r"\s+:\s", ": ", title)
+    while True:
+        separators = list(_SUFFIX_SEPARATORS.finditer(title))
+        if not separators or not _is_site_suffix(title[separators[-1].end():].strip(), site_names):
+            return title.strip()
+        title = title[: separators[-1].start()]
+
+
+def _is_site_suffix(tail: str, site_names: set[str]) -> bool:
+    key = tail.casefold()
+    if key in site_names or re.fullmatch(r"[\d./\s-]+", tail):
+        return True
+    compact = key.replace(" ", "")
+    return len(tail) < 40 and any(len(n) > 3 and (n in compact or compact in n) for n in site_names)

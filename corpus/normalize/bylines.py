@@ -204,3 +204,33 @@ def _looks_like_place(part: str) -> bool:
 def _add(values: list[str], value: str) -> None:
     if value not in values:
         values.append(value)
+
+
+def resolve_authors(names: list[str], byline: str | None) -> Byline:
+    """Authors and agencies from structured names (JSON-LD) and/or a printed byline.
+
+    Structured names win when they name a person; agencies are collected from both.
+
+    Args:
+        names: author names from a structured source, one per entry.
+        byline: the byline as printed on the page.
+
+    Returns:
+        A :class:`Byline` without duplicates.
+    """
+    parsed = parse_byline(byline)
+    result = Byline(agencies=list(parsed.agencies))
+    for name in names:
+        if agency := agency_of(name):
+            _add(result.agencies, agency)
+            continue
+        person = normalize_author(name)
+        if person is not None:
+            _add(result.authors, person)
+            continue
+        # a structured "name" that is really a byline ("Felix Lill und Anna Bergmann")
+        for extra in parse_byline(name).authors:
+            _add(result.authors, extra)
+    if not result.authors:
+        result.authors = list(parsed.authors)
+    return result
