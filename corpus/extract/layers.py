@@ -160,10 +160,13 @@ class MetaLayer(Layer):
         return [value] if value and not value.startswith("http") else []
 
     def published(self) -> str | None:
-        return self._m("article:published_time", "date", "dcterms.date", "pubdate", "publish-date")
+        return self._m("article:published_time", "article:published:time", "og:article:published_time",
+                       "datepublished", "date", "dcterms.date", "dc.date", "dc.date.issued", "pubdate",
+                       "publish-date", "parsely-pub-date", "sailthru.date")
 
     def modified(self) -> str | None:
-        return self._m("article:modified_time", "og:updated_time", "last-modified")
+        return self._m("article:modified_time", "article:modified:time", "og:updated_time", "datemodified",
+                       "dcterms.modified", "last-modified")
 
     def section(self) -> str | None:
         return self._m("article:section")
