@@ -24,20 +24,20 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from scrapy.http import TextResponse
-from scrapy.utils.sitemap import Sitemap
 
 from corpus.extract import OutletParser, Page, extract
 from corpus.items import Article, Comment
 from corpus.normalize.dates import BERLIN, parse_date
 from corpus.normalize.text import clean_text
 from corpus.normalize.urls import canonicalize_url, content_hash, url_id
+from corpus.sitemaps import parse_sitemap
 
 if TYPE_CHECKING:
     from scrapy.http import Response
@@ -77,6 +77,7 @@ class CrawlArgs(BaseModel):
         default_factory=list,
         description="backfill: extra listing paths (topic/tag pages), comma-separated",
     )
+    days: int = Field(3, ge=1, le=365, description="recent: news sitemap entries published in the last N days")
     comments: bool = Field(True, description="collect reader comments")
     max_comment_pages: int = Field(50, ge=1, description="comment pages followed per article")
     base_url: str | None = Field(
@@ -129,7 +130,9 @@ class OutletSpider(scrapy.Spider):
     base_url: ClassVar[str] = ""  # e.g. "https://www.cicero.de"
     feeds: ClassVar[tuple[str, ...]] = ()  # RSS/Atom paths for mode=recent
     sections: ClassVar[tuple[str, ...]] = ()  # section fronts (recent) and listings (backfill)
-    sitemaps: ClassVar[tuple[str, ...]] = ()  # XML sitemaps for backfill
+    sitemaps: ClassVar[tuple[str, ...]] = ()  # XML sitemaps (or indexes) for backfill
+    news_sitemaps: ClassVar[tuple[str, ...]] = ()  # Google news sitemaps for mode=recent
+    topics: ClassVar[tuple[str, ...]] = ()  # topic/tag pages (Nordkorea, China ...) for backfill
     article_path: ClassVar[re.Pattern[str]] = re.compile(r"^/[^/]+/[^/]+$")
     deny_path: ClassVar[re.Pattern[str] | None] = None
     parser: ClassVar[type[OutletParser]] = OutletParser
@@ -145,7 +148,9 @@ class OutletSpider(scrapy.Spider):
         super().__init__(*args, **{k: v for k, v in kwargs.items() if k not in CrawlArgs.model_fields})
         self.origin = self.args.base_url or self.base_url
         self.host = urlsplit(self.origin).hostname or ""
-        self.allowed_domains = [self.host]
+        # the site's domain without "www.", so feeds on sub-domains (rss.dw.com) are allowed too
+        self.domain = self.host.removeprefix("www.")
+        self.allowed_domains = [self.domain]
         self.mode = self.args.mode
         self.scope = self.args.scope
 
@@ -159,12 +164,15 @@ class OutletSpider(scrapy.Spider):
             for path in self.feeds:
                 yield scrapy.Request(self.url(path), callback=self.parse_feed, errback=self.on_error,
                                      priority=10)
+            for path in self.news_sitemaps:
+                yield scrapy.Request(self.url(path), callback=self.parse_sitemap, errback=self.on_error,
+                                     priority=10)
             for path in self.sections:
                 yield scrapy.Request(self.url(path), callback=self.parse_listing, errback=self.on_error,
                                      priority=5)
             return
         if "listings" in self.args.sources:
-            for path in (*self.sections, *self.args.listings):
+            for path in (*self.sections, *self.topics, *self.args.listings):
                 yield scrapy.Request(
                     self.url(path), callback=self.parse_listing, errback=self.on_error, priority=5,
                     cb_kwargs={"page_no": 0},
@@ -177,7 +185,9 @@ class OutletSpider(scrapy.Spider):
     def is_article_url(self, url: str) -> bool:
         """True for links to article pages on the crawled origin (not shop, author, feed ...)."""
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or (parts.hostname or "") != self.host:
+        # articles live on the site's own host (with or without www.), not on shop. or rss. hosts
+        host = (parts.hostname or "").removeprefix("www.")
+        if parts.scheme not in ("http", "https") or host != self.domain:
             return False
         path = parts.path.rstrip("/") or "/"
         if _FILE_EXTENSION.search(path):
@@ -233,6 +243,10 @@ class OutletSpider(scrapy.Spider):
                 seen.add(url)
                 yield self.article_request(url)
         found = len(seen)
+        if found == 0:
+            self.crawler.stats.inc_value("corpus/listing/empty")
+            logger.warning("listing %s yielded no article links: its URL or the article URL pattern of %s "
+                           "may be outdated", response.url, self.name)
         if page_no is None:  # recent mode: the front page only
             logger.info("listing %s: %d article links", response.url, found)
             return
@@ -260,32 +274,39 @@ class OutletSpider(scrapy.Spider):
             )
 
     def parse_sitemap(self, response: Response, page_no: int = 0) -> Iterator[scrapy.Request]:
-        """XML sitemap or sitemap index -> article requests (lastmod >= since)."""
+        """XML (news) sitemap or sitemap index -> article requests within the date window.
+
+        The window is ``since`` in backfill mode and the last ``days`` days in recent mode;
+        entries without a date are kept.
+        """
         self.crawler.stats.inc_value("corpus/pages/sitemap")
-        try:
-            sitemap = Sitemap(response.body)
-        except Exception as exc:  # lxml raises assorted errors on broken XML
-            logger.error("sitemap %s is not valid XML: %s", response.url, exc)
+        sitemap = parse_sitemap(response.body)
+        if not sitemap.kind:
+            logger.error("sitemap %s could not be read: %s", response.url, sitemap.error)
             self.crawler.stats.inc_value("corpus/errors/sitemap_invalid")
             return
+        oldest = self.args.since if self.mode == "backfill" else (
+            datetime.now(BERLIN).date() - timedelta(days=self.args.days))
         found = 0
-        for entry in sitemap:
-            loc = urljoin(response.url, entry.get("loc", "").strip())
-            if sitemap.type == "sitemapindex":
+        for entry in sitemap.entries:
+            loc = self.rebase(urljoin(response.url, entry.loc))
+            if sitemap.kind == "sitemapindex":
+                lastmod = parse_date(entry.lastmod)
+                if oldest and lastmod is not None and _as_date(lastmod.value) < oldest:
+                    continue  # a child sitemap not touched since the window began
                 if page_no + 1 < self.args.max_pages:
                     page_no += 1
-                    yield scrapy.Request(self.rebase(loc), callback=self.parse_sitemap,
-                                         errback=self.on_error, cb_kwargs={"page_no": page_no})
+                    yield scrapy.Request(loc, callback=self.parse_sitemap, errback=self.on_error,
+                                         cb_kwargs={"page_no": page_no})
                 continue
-            loc = self.rebase(loc)
-            lastmod = parse_date(entry.get("lastmod"))
-            if self.args.since and lastmod is not None and _as_date(lastmod.value) < self.args.since:
-                self.crawler.stats.inc_value("corpus/sitemap/older_than_since")
+            published = parse_date(entry.date)
+            if oldest and published is not None and _as_date(published.value) < oldest:
+                self.crawler.stats.inc_value("corpus/sitemap/older_than_window")
                 continue
             if self.is_article_url(loc):
                 found += 1
                 yield self.article_request(loc)
-        logger.info("sitemap %s: %d article links", response.url, found)
+        logger.info("sitemap %s: %d article links of %d entries", response.url, found, len(sitemap.entries))
 
     def rebase(self, url: str) -> str:
         """Map the outlet's own absolute URLs onto ``base_url`` when crawling a mirror."""
