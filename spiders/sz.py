@@ -1,0 +1,24 @@
+"""Süddeutsche Zeitung (sueddeutsche.de).
+
+Recent: the RSS feed of Politik. Backfill: the topic pages (``/thema/Nordkorea`` …).
+Articles end in ``-1.<number>``. Reader comments are not rendered in the article
+HTML: none are collected.
+"""
+
+from __future__ import annotations
+
+import re
+
+from corpus.extract import OutletParser
+from corpus.spider import OutletSpider
+
+
+class SzSpider(OutletSpider):
+    name = "sz"
+    outlet_name = "Süddeutsche Zeitung"
+    base_url = "https://www.sueddeutsche.de"
+    feeds = ("https://rss.sueddeutsche.de/rss/Politik",)
+    topics = ("/thema/Nordkorea", "/thema/Südkorea", "/thema/China", "/thema/Russland")
+    article_path = re.compile(r"^/[a-z0-9/-]+-1\.\d{5,}$")
+    deny_path = re.compile(r"^/(?:thema|autoren|abo|service)(?:/|$)")
+    parser = OutletParser
