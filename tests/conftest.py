@@ -30,6 +30,15 @@ def fixture_response(outlet: str, name: str, request: Request | None = None) -> 
     return HtmlResponse(url=url, body=body, encoding="utf-8", request=request or Request(url))
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (the OS picked it a moment ago)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def make_spider(spider_cls: type = CiceroSpider, **kwargs: Any) -> Any:
     """A spider bound to a test crawler with the project's settings (stats included)."""
     settings = {k: getattr(project_settings, k) for k in dir(project_settings) if k.isupper()}

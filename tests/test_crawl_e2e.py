@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import free_port
 
 ROOT = Path(__file__).parents[1]
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=INFO"]
@@ -111,14 +112,8 @@ def test_backfill_follows_pagination_until_since(cicero_server, tmp_path):
     assert "older_than_since" in result.stderr
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_unreachable_site_fails_clearly(tmp_path):
-    result = crawl("-a", f"base_url=http://127.0.0.1:{_closed_port()}", "-s", "RETRY_TIMES=0",
+    result = crawl("-a", f"base_url=http://127.0.0.1:{free_port()}", "-s", "RETRY_TIMES=0",
                    env={"CORPUS_OUTPUT_DIR": str(tmp_path / "data")})
     assert result.returncode == 1
     assert "could be fetched" in result.stderr

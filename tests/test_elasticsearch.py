@@ -22,6 +22,7 @@ from elasticsearch import AsyncElasticsearch, Elasticsearch
 from corpus.search.config import EsConfig
 from corpus.search.indexer import DeadLetter, Indexer
 from corpus.search.setup import setup
+from tests.conftest import free_port
 from tests.mockserver import FixtureServer
 
 pytestmark = pytest.mark.elasticsearch
@@ -190,14 +191,6 @@ def test_index_command_reads_crawl_output(es_url, es, prefix, tmp_path):
     assert len(docs(es, f"{prefix}-comments")) == 11
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _es_sh(command: str, port: int, state: Path) -> None:
     env = {**os.environ, "ES_PORT": str(port), "ES_STATE": str(state), "ES_HEAP": "256m"}
     subprocess.run([str(ROOT / "tests/es-node/es.sh"), command], env=env, check=True, timeout=300,
@@ -214,7 +207,7 @@ def test_outage_mid_crawl_loses_nothing(es_url, tmp_path):
     import threading
     import time
 
-    port = _free_port()
+    port = free_port()
     state = Path("/tmp") / f"corpus-es-outage-{port}"
     url = f"http://127.0.0.1:{port}"
     _es_sh("up", port, state)
