@@ -155,7 +155,8 @@ class MetaLayer(Layer):
         return self._m("og:description", "description", "twitter:description")
 
     def authors(self) -> list[str]:
-        value = self._m("author", "article:author", "dcterms.creator")
+        value = self._m("author", "article:author", "dcterms.creator", "twitter:misc:written by", "parsely-author",
+                        "sailthru.author")
         # article:author is often a profile URL, not a name
         return [value] if value and not value.startswith("http") else []
 
@@ -199,9 +200,12 @@ class GenericLayer(Layer):
 
     # Where pages commonly print a byline, most specific first.
     BYLINE = (
-        '[itemprop="author"] [itemprop="name"]', '[rel="author"]', ".author-name", ".byline__author",
+        '[itemprop="author"] [itemprop="name"]', '[rel="author"]', ".author-name", ".authorname", ".byline__author",
         ".article-author", ".c-author", ".author", ".byline", 'a[href*="/autor/"]', 'a[href*="/autoren/"]',
     )
+    # A German byline printed as text: "Von Seb Dumitru, Lille" (short, outside paragraphs of text).
+    VON_XPATH = ('//*[self::span or self::div or self::address or self::small]'
+                 '[starts-with(normalize-space(.), "Von ")][string-length(normalize-space(.)) < 80][not(.//p)]')
 
     def authors(self) -> str | None:
         """The first short byline-like text on the page (the authors pipeline splits it)."""
@@ -210,6 +214,10 @@ class GenericLayer(Layer):
                 text = clean_text(" ".join(node.css("::text").getall()))
                 if text and 3 <= len(text) <= 120:
                     return text
+        for node in self.page.sel.xpath(self.VON_XPATH)[:3]:
+            text = clean_text(" ".join(node.css("::text").getall()))
+            if text and re.match(r"Von [A-ZÄÖÜ][\w.-]+ [A-ZÄÖÜ]", text):
+                return text
         return None
 
     def published(self) -> str | None:

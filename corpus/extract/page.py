@@ -110,3 +110,7 @@ def _flatten(data: Any) -> Iterator[dict[str, Any]]:
             yield from _flatten(graph)
         else:
             yield data
+            # a WebPage whose mainEntity is the NewsArticle (fr.de, merkur.de and many more)
+            main = data.get("mainEntity")
+            if isinstance(main, dict | list):
+                yield from _flatten(main)
