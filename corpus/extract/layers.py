@@ -25,6 +25,7 @@ from urllib.parse import urljoin, urlsplit
 
 from corpus.extract.page import Page
 from corpus.extract.text import Body
+from corpus.normalize.bylines import resolve_authors
 from corpus.normalize.text import clean_text
 
 logger = logging.getLogger(__name__)
@@ -204,8 +205,11 @@ class GenericLayer(Layer):
         ".article-author", ".c-author", ".author", ".byline", 'a[href*="/autor/"]', 'a[href*="/autoren/"]',
     )
     # A German byline printed as text: "Von Seb Dumitru, Lille" (short, outside paragraphs of text).
-    VON_XPATH = ('//*[self::span or self::div or self::address or self::small]'
-                 '[starts-with(normalize-space(.), "Von ")][string-length(normalize-space(.)) < 80][not(.//p)]')
+    # Teaser headlines ("Von Iron Man zu Doctor Doom") sit in links and headings: not bylines.
+    VON_XPATH = ('//*[self::span or self::div or self::address or self::small or self::p]'
+                 '[starts-with(normalize-space(.), "Von ")][string-length(normalize-space(.)) < 80]'
+                 '[not(.//p)][not(ancestor-or-self::a)][not(ancestor::h1 or ancestor::h2 or ancestor::h3 '
+                 'or ancestor::h4)]')
 
     def authors(self) -> str | None:
         """The first short byline-like text on the page (the authors pipeline splits it)."""
@@ -319,11 +323,19 @@ def extract(page: Page, parser_cls: type[OutletParser] = OutletParser) -> Extrac
                 continue
             if name == "title" and isinstance(value, str):
                 value = clean_title(value, site_names)
+            if name == "authors" and not _is_empty(value) and not _names_anyone(value):
+                continue  # "n-tv NACHRICHTEN", an e-mail address: look further
             if not _is_empty(value):
                 result.values[name] = value
                 result.layers[name] = layer_name
                 break
     return result
+
+
+def _names_anyone(value: Any) -> bool:
+    """Whether an authors value (names or a byline) yields a person or an agency."""
+    byline = resolve_authors(value if isinstance(value, list) else [], value if isinstance(value, str) else None)
+    return bool(byline.authors or byline.agencies)
 
 
 def _str(value: Any) -> str | None:
