@@ -338,13 +338,13 @@ class OutletSpider(scrapy.Spider):
             stats.inc_value(f"corpus/extract/{field_name}/error")
         if page.errors:
             stats.inc_value("corpus/errors/page", len(page.errors))
-        article = self.build_article(response, page, result.values, result.layers)
+        parser = self.parser(page)
+        article = self.build_article(response, page, result.values, result.layers, parser)
         if self.mode == "backfill" and self.args.since and article.published_raw:
             published = parse_date(article.published_raw)
             if published is not None and _as_date(published.value) < self.args.since:
                 stats.inc_value("corpus/skipped/older_than_since")
                 return
-        parser = self.parser(page)
         comments = self.build_comments(parser, article, response, offset=0) if self.args.comments else []
         yield from self._continue_comments(parser, article, comments, response, pages=1)
 
@@ -383,7 +383,8 @@ class OutletSpider(scrapy.Spider):
         yield from comments
 
     def build_article(
-        self, response: Response, page: Page, values: dict[str, Any], layers: dict[str, str]
+        self, response: Response, page: Page, values: dict[str, Any], layers: dict[str, str],
+        parser: OutletParser,
     ) -> Article:
         """Turn extracted values into an :class:`Article` with raw (not yet normalised) fields."""
         # Ids come from the outlet's own URL, so a crawl of a mirror (base_url) yields the same ids.
@@ -412,7 +413,7 @@ class OutletSpider(scrapy.Spider):
             keywords=list(values.get("keywords") or []),
             image=image,
             paywalled=bool(values.get("paywalled")),
-            comments_closed=self.parser(page).comments_closed(),
+            comments_closed=parser.comments_closed(),
             extraction=dict(layers),
         )
         article.content_hash = content_hash(article.title, article.teaser, article.body)

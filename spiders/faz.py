@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-from corpus.extract import OutletParser
 from corpus.spider import OutletSpider
 
 
@@ -23,4 +22,3 @@ class FazSpider(OutletSpider):
               "/aktuell/politik/thema/china", "/aktuell/politik/thema/russland")
     article_path = re.compile(r"^/(?:aktuell|pro)/[a-z0-9/-]+-\d{6,}\.html$")
     deny_path = re.compile(r"^/(?:aktuell/politik/thema|podcasts|multimedia|asv|e-paper)(?:/|$)")
-    parser = OutletParser

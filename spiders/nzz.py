@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-from corpus.extract import OutletParser
 from corpus.spider import OutletSpider
 
 
@@ -21,4 +20,3 @@ class NzzSpider(OutletSpider):
     topics = ("/themen/nordkorea", "/themen/suedkorea", "/themen/china", "/themen/russland")
     article_path = re.compile(r"^/[a-z0-9/-]+-ld\.\d+$")
     deny_path = re.compile(r"^/(?:themen|impressum|abo)(?:/|$)")
-    parser = OutletParser

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-from corpus.extract import OutletParser
 from corpus.spider import OutletSpider
 
 
@@ -21,4 +20,3 @@ class SzSpider(OutletSpider):
     topics = ("/thema/Nordkorea", "/thema/Südkorea", "/thema/China", "/thema/Russland")
     article_path = re.compile(r"^/[a-z0-9/-]+-1\.\d{5,}$")
     deny_path = re.compile(r"^/(?:thema|autoren|abo|service)(?:/|$)")
-    parser = OutletParser

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-from corpus.extract import OutletParser
 from corpus.spider import OutletSpider
 
 
@@ -21,4 +20,3 @@ class TagesspiegelSpider(OutletSpider):
     topics = ("/themen/nordkorea", "/themen/suedkorea", "/themen/china", "/themen/russland")
     article_path = re.compile(r"^/[a-z0-9/-]+-\d{6,}\.html$")
     deny_path = re.compile(r"^/(?:themen|impressum|abo|plus-angebote)(?:/|$)")
-    parser = OutletParser

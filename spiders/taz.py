@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-from corpus.extract import OutletParser
 from corpus.spider import OutletSpider
 
 
@@ -21,4 +20,3 @@ class TazSpider(OutletSpider):
     feeds = ("/!p4608;rss/",)
     sections = ("/Politik/Asien/!p4616/", "/Politik/Europa/!p4615/")
     article_path = re.compile(r"^/[^/]+/!\d+$")
-    parser = OutletParser

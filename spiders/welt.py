@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-from corpus.extract import OutletParser
 from corpus.spider import OutletSpider
 
 
@@ -22,4 +21,3 @@ class WeltSpider(OutletSpider):
     topics = ("/themen/nordkorea/", "/themen/suedkorea/", "/themen/china/", "/themen/russland/")
     article_path = re.compile(r"^/[a-z0-9/-]+/(?:article|plus)\d+/[A-Za-z0-9-]+\.html$")
     deny_path = re.compile(r"^/(?:themen|mediathek|podcasts|impressum)(?:/|$)")
-    parser = OutletParser
