@@ -20,7 +20,7 @@ import re
 from typing import Any
 from urllib.parse import urljoin
 
-from corpus.extract import Body, OutletParser, body_from
+from corpus.extract import Body, OutletParser, body_from, node_text
 from corpus.normalize.text import clean_multiline, clean_text
 from corpus.spider import OutletSpider
 
@@ -79,19 +79,11 @@ class CiceroParser(OutletParser):
         nodes = self.page.sel.css(self.ARTICLE)
         return nodes[0] if nodes else self.page.sel
 
-    def title(self) -> str | None:
-        return self.css_text(self.TITLE)
-
     def kicker(self) -> str | None:
-        node = self.page.sel.xpath(self.KICKER_XPATH)
-        return clean_text(" ".join(node[0].css("::text").getall())) if node else None
-
-    def teaser(self) -> str | None:
-        return self.css_text(self.TEASER)
+        return node_text(self.page.sel.xpath(self.KICKER_XPATH)[:1])
 
     def _byline(self) -> str | None:
-        node = self._article().css(self.BYLINE)
-        return clean_text(" ".join(node[0].css("::text").getall())) if node else None
+        return node_text(self._article().css(self.BYLINE)[:1])
 
     def authors(self) -> str | None:
         """The byline as printed; the authors pipeline splits it into people and agencies."""
@@ -113,7 +105,7 @@ class CiceroParser(OutletParser):
         if not src:
             return None
         caption, credit = None, None
-        text = clean_text(" ".join(article.css(f"{self.CAPTION} ::text").getall()))
+        text = node_text(article.css(self.CAPTION))
         if text:
             caption, _, credit = text.rpartition(" / ")
             if not caption:  # no " / ": the whole text is the caption
@@ -133,7 +125,7 @@ class CiceroParser(OutletParser):
     def listing_dates(self) -> list[str]:
         texts = []
         for node in self.page.sel.css(self.BYLINE):
-            match = re.search(r"\bam\s+(\d.*)$", clean_text(" ".join(node.css("::text").getall())) or "")
+            match = re.search(r"\bam\s+(\d.*)$", node_text(node) or "")
             if match:
                 texts.append(match.group(1))
         return texts
@@ -162,7 +154,7 @@ class CiceroParser(OutletParser):
         comments = []
         for node in self.page.sel.xpath(self.COMMENT_XPATH):
             author, published = self._comment_header(node)
-            paragraphs = [_text(p) for p in node.css(self.COMMENT_PARAGRAPHS)]
+            paragraphs = [node_text(p) for p in node.css(self.COMMENT_PARAGRAPHS)]
             text = "\n\n".join(p for p in paragraphs if p) or clean_multiline(
                 "\n\n".join(node.css(self.COMMENT_BODY).xpath(".//text()").getall())
             )
@@ -171,7 +163,7 @@ class CiceroParser(OutletParser):
                 "comment_id": _comment_id(node),
                 "author": author,
                 "published_raw": published,
-                "title": _text(node.css(self.COMMENT_TITLE)),
+                "title": node_text(node.css(self.COMMENT_TITLE)),
                 "text": text or None,
                 "parent_id": _comment_id(parent[0]) if parent else None,
             })
@@ -182,19 +174,14 @@ class CiceroParser(OutletParser):
         header = node.css(self.COMMENT_HEADER)
         if not header:
             return None, None
-        author = _text(header.css(self.COMMENT_AUTHOR))
-        published = _text(header.css(self.COMMENT_DATE))
+        author = node_text(header.css(self.COMMENT_AUTHOR))
+        published = node_text(header.css(self.COMMENT_DATE))
         if not (author and published):
-            whole = clean_text(" ".join(header[0].css("::text").getall())) or ""
+            whole = node_text(header[:1]) or ""
             left, _, right = whole.partition("|")
             author = author or clean_text(left)
             published = published or clean_text(right)
         return author, published
-
-
-def _text(nodes: Any) -> str | None:
-    """All text below the selected nodes, cleaned; ``None`` when there is none."""
-    return clean_text(" ".join(nodes.xpath(".//text()").getall()))
 
 
 def _comment_id(node: Any) -> str | None:

@@ -19,9 +19,6 @@ class SpiegelParser(OutletParser):
     # The kicker sits above the headline (class names seen on current pages; falls back when absent).
     KICKER = "h2 .leading-tight, h1 span.text-primary-base"
 
-    def kicker(self) -> str | None:
-        return self.css_text(self.KICKER)
-
 
 class SpiegelSpider(OutletSpider):
     name = "spiegel"

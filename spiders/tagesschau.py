@@ -17,12 +17,6 @@ class TagesschauParser(OutletParser):
     KICKER = ".seitenkopf__topline"
     TITLE = ".seitenkopf__headline--text"
 
-    def kicker(self) -> str | None:
-        return self.css_text(self.KICKER)
-
-    def title(self) -> str | None:
-        return self.css_text(self.TITLE)
-
 
 class TagesschauSpider(OutletSpider):
     name = "tagesschau"

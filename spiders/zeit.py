@@ -18,9 +18,6 @@ from corpus.spider import OutletSpider
 class ZeitParser(OutletParser):
     KICKER = ".article-heading__kicker"
 
-    def kicker(self) -> str | None:
-        return self.css_text(self.KICKER)
-
 
 class ZeitSpider(OutletSpider):
     name = "zeit"

@@ -2,6 +2,6 @@
 
 from corpus.extract.layers import Extraction, OutletParser, extract
 from corpus.extract.page import Page
-from corpus.extract.text import Body, body_from
+from corpus.extract.text import Body, body_from, node_text
 
-__all__ = ["Body", "Extraction", "OutletParser", "Page", "body_from", "extract"]
+__all__ = ["Body", "Extraction", "OutletParser", "Page", "body_from", "extract", "node_text"]

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
 from corpus.extract.page import Page
-from corpus.extract.text import Body
+from corpus.extract.text import Body, node_text
 from corpus.normalize.bylines import resolve_authors
 from corpus.normalize.text import clean_text
 
@@ -215,11 +215,11 @@ class GenericLayer(Layer):
         """The first short byline-like text on the page (the authors pipeline splits it)."""
         for css in self.BYLINE:
             for node in self.page.sel.css(css)[:3]:
-                text = clean_text(" ".join(node.css("::text").getall()))
+                text = node_text(node)
                 if text and 3 <= len(text) <= 120:
                     return text
         for node in self.page.sel.xpath(self.VON_XPATH)[:3]:
-            text = clean_text(" ".join(node.css("::text").getall()))
+            text = node_text(node)
             if text and re.match(r"Von [A-ZÄÖÜ][\w.-]+ [A-ZÄÖÜ]", text):
                 return text
         return None
@@ -256,6 +256,19 @@ class OutletParser(Layer):
 
     name = "selector"
     ORDER: ClassVar[dict[str, tuple[str, ...]]] = {}
+    # CSS of the element holding each field, when a selector is all an outlet needs
+    KICKER: ClassVar[str | None] = None
+    TITLE: ClassVar[str | None] = None
+    TEASER: ClassVar[str | None] = None
+
+    def kicker(self) -> str | None:
+        return self.css_text(self.KICKER) if self.KICKER else None
+
+    def title(self) -> str | None:
+        return self.css_text(self.TITLE) if self.TITLE else None
+
+    def teaser(self) -> str | None:
+        return self.css_text(self.TEASER) if self.TEASER else None
 
     # --- page structure beyond the article fields (used by the spider base) ---
     def listing_dates(self) -> list[str]:
@@ -281,8 +294,7 @@ class OutletParser(Layer):
 
     def css_text(self, css: str) -> str | None:
         """All text under the first element matching ``css``, cleaned."""
-        node = self.page.sel.css(css)
-        return clean_text(" ".join(node[0].css("::text").getall())) if node else None
+        return node_text(self.page.sel.css(css)[:1])
 
 
 @dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from typing import Any
 
 from parsel import Selector
 
@@ -34,6 +35,11 @@ class Body:
 
     def __bool__(self) -> bool:
         return bool(self.paragraphs)
+
+
+def node_text(nodes: Any) -> str | None:
+    """All text below the selected nodes (a selector or selector list), cleaned; ``None`` if none."""
+    return clean_text(" ".join(nodes.xpath(".//text()").getall()))
 
 
 def body_from(container: Selector, drop: tuple[str, ...] = ()) -> Body:
