@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sys
@@ -260,12 +261,8 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
     args = parser.parse_args(argv)
     try:
         if args.command == "es":
-            import asyncio
-
             return asyncio.run(_es_setup() if args.es_command == "setup" else _es_status())
         if args.command == "index":
-            import asyncio
-
             return asyncio.run(_index_file(args.file, args.deadletter))
         if args.command == "crawl":
             return _scrapy(["crawl", args.spider, *args.scrapy_args])

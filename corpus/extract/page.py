@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
+from urllib.parse import urljoin
 
 from parsel import Selector
 
@@ -91,13 +92,7 @@ class Page:
     def canonical_url(self) -> str | None:
         """``<link rel="canonical">`` resolved against the page URL, else ``og:url``."""
         href = self.sel.xpath('//link[@rel="canonical"]/@href').get() or self.meta.get("og:url")
-        return _urljoin(self.url, href) if href else None
-
-
-def _urljoin(base: str, href: str) -> str:
-    from urllib.parse import urljoin
-
-    return urljoin(base, href.strip())
+        return urljoin(self.url, href.strip()) if href else None
 
 
 def _flatten(data: Any) -> Iterator[dict[str, Any]]:
