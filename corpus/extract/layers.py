@@ -86,7 +86,11 @@ class JsonLdLayer(Layer):
         return self.page.article_ld or {}
 
     def title(self) -> str | None:
-        return clean_text(_str(self.ld.get("headline")))
+        headline = clean_text(_str(self.ld.get("headline")))
+        og = clean_text(_str(self.page.meta.get("og:title")))
+        if headline and og and og != headline and _og_is_the_headline(self.page, headline, og):
+            return None  # the meta layer gives og:title
+        return headline
 
     def teaser(self) -> str | None:
         return clean_text(_str(self.ld.get("description")))
@@ -344,6 +348,46 @@ def extract(page: Page, parser_cls: type[OutletParser] = OutletParser) -> Extrac
     return result
 
 
+def _folded(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+def _headings(page: Page) -> tuple[set[str], set[str]]:
+    """Folded texts of the page's ``h1``/``h2`` headings: (in the article, in a breadcrumb trail)."""
+    article: set[str] = set()
+    crumbs: set[str] = set()
+    for node in page.sel.xpath("//h1 | //h2")[:30]:
+        text = node_text(node)
+        if not text:
+            continue
+        in_trail = node.xpath(
+            "ancestor::nav or ancestor::li or ancestor::*[contains(translate(@class, 'CRUMB', 'crumb'), 'crumb')]"
+        ).get() == "1"
+        if in_trail:
+            crumbs.add(_folded(text))
+        elif node.root.tag == "h1":
+            article.add(_folded(text))
+    return article, crumbs
+
+
+def _og_is_the_headline(page: Page, headline: str, og: str) -> bool:
+    """Whether og:title, not the differing JSON-LD headline, is the article's headline.
+
+    JSON-LD often carries the SEO headline ("Kicker: Headline", or a variant for search);
+    the heading the article shows decides. The JSON-LD headline loses when og:title is the
+    article's own ``h1`` and the JSON-LD headline is not, when the JSON-LD headline is only
+    the title of the breadcrumb trail, and when the two differ only in the kicker separator
+    ("Kicker - Headline" against "Kicker: Headline").
+    """
+    if re.sub(r"\s+[-–]\s+", ": ", headline, count=1) == og:
+        return True
+    article, crumbs = _headings(page)
+    headline_key, og_key = _folded(headline), _folded(og)
+    if headline_key in article:
+        return False
+    return og_key in article or headline_key in crumbs
+
+
 def _names_anyone(value: Any) -> bool:
     """Whether an authors value (names or a byline) yields a person or an agency."""
     byline = resolve_authors(value if isinstance(value, list) else [], value if isinstance(value, str) else None)
@@ -396,5 +440,10 @@ def _is_site_suffix(tail: str, site_names: set[str]) -> bool:
     key = tail.casefold()
     if key in site_names or re.fullmatch(r"[\d./\s-]+", tail):
         return True
-    compact = key.replace(" ", "")
-    return len(tail) < 40 and any(len(n) > 3 and (n in compact or compact in n) for n in site_names)
+    # hosts spell umlauts out: "Börsen-Zeitung" on boersen-zeitung.de
+    compact = key.replace(" ", "").translate(_UMLAUTS)
+    names = {n.translate(_UMLAUTS) for n in site_names if len(n) > 3}
+    return len(tail) < 40 and any(n in compact or compact in n for n in names)
+
+
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})

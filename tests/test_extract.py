@@ -1,0 +1,76 @@
+"""The extraction engine on small pages written here: layer order, title choice, site suffixes."""
+
+from __future__ import annotations
+
+import json
+
+from corpus.extract.article import extract_article
+from corpus.extract.layers import clean_title, extract
+from corpus.extract.page import Page
+
+
+def page(head: str = "", body: str = "", ld: dict | None = None, url: str = "https://www.example.de/politik/a-1.html"):
+    script = f'<script type="application/ld+json">{json.dumps(ld)}</script>' if ld else ""
+    return Page(url, f"<html><head>{head}{script}</head><body>{body}</body></html>")
+
+
+def og(title: str) -> str:
+    return f'<meta property="og:title" content="{title}">'
+
+
+def test_json_ld_graph_headline_is_taken_first():
+    ld = {"@context": "https://schema.org", "@graph": [
+        {"@type": "WebSite", "name": "Example"},
+        {"@type": "NewsArticle", "headline": "Seoul und Tokio rücken zusammen"},
+    ]}
+    result = extract(page(og("Seoul und Tokio: ein Bündnis"), "<h1>Anderes</h1>", ld))
+    assert result.values["title"] == "Seoul und Tokio rücken zusammen"
+    assert result.layers["title"] == "jsonld"
+
+
+def test_breadcrumb_seo_headline_yields_to_og_title():
+    ld = {"@type": "NewsArticle", "headline": "Gipfel in Wladiwostok: Kim trifft Putin"}
+    body = ('<nav class="breadcrumb"><a href="/">Start</a><h1>Gipfel in Wladiwostok: Kim trifft Putin</h1></nav>'
+            '<article><span class="kicker">Gipfel in Wladiwostok</span><span>Kim trifft Putin</span></article>')
+    result = extract(page(og("Kim trifft Putin"), body, ld))
+    assert result.values["title"] == "Kim trifft Putin"
+    assert result.layers["title"] == "meta"
+
+
+def test_article_heading_decides_between_json_ld_and_og():
+    ld = {"@type": "NewsArticle", "headline": "SEO-Fassung der Überschrift"}
+    shown = "Die Überschrift, wie der Artikel sie zeigt"
+    assert extract(page(og(shown), f"<article><h1>{shown}</h1></article>", ld)).values["title"] == shown
+    # the JSON-LD headline shown as the article's h1 keeps its place
+    ld_shown = extract(page(og(shown), "<article><h1>SEO-Fassung der Überschrift</h1></article>", ld))
+    assert ld_shown.values["title"] == "SEO-Fassung der Überschrift"
+    # nothing shown: JSON-LD first
+    assert extract(page(og(shown), "<p>Text</p>", ld)).values["title"] == "SEO-Fassung der Überschrift"
+
+
+def test_kicker_separator_difference_prefers_the_colon_form():
+    ld = {"@type": "NewsArticle", "headline": "Rückbau von Atomkraftwerk - Kühltürme gesprengt"}
+    result = extract(page(og("Rückbau von Atomkraftwerk: Kühltürme gesprengt"), "", ld))
+    assert result.values["title"] == "Rückbau von Atomkraftwerk: Kühltürme gesprengt"
+
+
+def test_site_suffixes_are_dropped_also_with_spelled_out_umlauts():
+    names = {"boersen-zeitung.de", "boersen-zeitung"}
+    assert clean_title("US-Zinsen setzen Dax zu | Börsen-Zeitung", names) == "US-Zinsen setzen Dax zu"
+    assert clean_title("Ziele, Chancen, Risiken | DW | 28.04.2023", {"dw.com", "dw"}) == "Ziele, Chancen, Risiken"
+    # a title that merely contains a dash keeps it
+    assert clean_title("Kim - ein Porträt", {"example.de", "example"}) == "Kim - ein Porträt"
+
+
+def test_generic_layer_fills_what_metadata_lacks():
+    html = ("<html><head><title>Nordkorea testet Rakete – Example</title></head><body><article>"
+            "<h1>Nordkorea testet Rakete</h1><p class='byline'>Von Anna Beispiel</p>"
+            "<time datetime='2024-05-03T10:15:00+02:00'>3. Mai</time>"
+            + "".join(f"<p>Absatz {i} über den Raketentest in Nordkorea und die Folgen für die Region.</p>"
+                      for i in range(8)) + "</article></body></html>")
+    record = extract_article(html, "https://www.example.de/politik/rakete-1.html")
+    assert record["title"] == "Nordkorea testet Rakete"
+    assert record["authors"] == ["Anna Beispiel"]
+    assert record["published_at"] == "2024-05-03T10:15:00+02:00"
+    assert record["extraction"]["title"] == "generic"
+    assert "Absatz 0" in record["body"] and "Absatz 7" in record["body"]
