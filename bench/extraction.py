@@ -39,8 +39,10 @@ def ours(html: str, url: str) -> dict[str, Any]:
     from corpus.extract.article import extract_article
 
     record = extract_article(html, url)
-    # the set counts agencies as authors ("dpa"); our records keep them apart
-    return {"title": record["title"], "authors": record["authors"] + record["agencies"],
+    # the set counts agencies ("dpa") and credited newsrooms ("BR24 Redaktion") as authors;
+    # our records keep the three apart
+    credited = record["authors"] + record["agencies"] + record["author_organizations"]
+    return {"title": record["title"], "authors": credited,
             "published_at": record["published_at"],
             "body": record["body"] or ""}
 

@@ -49,6 +49,8 @@ class Article:
     byline_raw: str | None = None
     authors: list[str] = field(default_factory=list)
     agencies: list[str] = field(default_factory=list)
+    # a newsroom or the outlet credited when no person or agency is named ("BR24 Redaktion")
+    author_organizations: list[str] = field(default_factory=list)
     # dates (raw as printed, normalised by the dates pipeline)
     published_raw: str | None = None
     published_at: str | None = None

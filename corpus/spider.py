@@ -407,6 +407,7 @@ class OutletSpider(scrapy.Spider):
             subheadings=list(body.subheadings) if body else [],
             byline_raw=authors if isinstance(authors, str) else None,
             authors=list(authors) if isinstance(authors, list) else [],
+            author_organizations=list(values.get("organizations") or []),
             published_raw=values.get("published"),
             modified_raw=values.get("modified"),
             crawled_at=datetime.now(BERLIN).isoformat(timespec="seconds"),

@@ -19,6 +19,8 @@ class AuthorsPipeline(BasePipeline):
         byline = resolve_authors(item.authors, item.byline_raw)
         item.authors = byline.authors
         item.agencies = byline.agencies
+        if item.authors or item.agencies:
+            item.author_organizations = []  # only a fallback credit
         if not item.authors:
             self.stats.inc_value("corpus/authors/none")
         if item.agencies:

@@ -74,3 +74,42 @@ def test_generic_layer_fills_what_metadata_lacks():
     assert record["published_at"] == "2024-05-03T10:15:00+02:00"
     assert record["extraction"]["title"] == "generic"
     assert "Absatz 0" in record["body"] and "Absatz 7" in record["body"]
+
+
+def article_html(head: str = "", body: str = "", ld: dict | None = None) -> str:
+    script = f'<script type="application/ld+json">{json.dumps(ld)}</script>' if ld else ""
+    text = "".join(f"<p>Absatz {i} über Gespräche zwischen Seoul und Peking über Handel.</p>" for i in range(6))
+    return f"<html><head>{head}{script}</head><body><article>{body}{text}</article></body></html>"
+
+
+URL = "https://www.example.de/politik/gespraeche-1.html"
+
+
+def test_json_ld_organisations_are_agencies_or_credited_newsrooms():
+    ld = {"@type": "NewsArticle", "headline": "Gespräche", "publisher": {"@type": "Organization", "name": "Example"},
+          "author": [{"@type": "Person", "name": "Paula Steiger"}, {"@type": "Organization", "name": "SDA"}]}
+    record = extract_article(article_html(ld=ld), URL)
+    assert (record["authors"], record["agencies"], record["author_organizations"]) == (["Paula Steiger"], ["SDA"], [])
+    newsroom = dict(ld, author=[{"@type": "Person", "name": "BR24 Redaktion"}])
+    record = extract_article(article_html(ld=newsroom), URL)
+    assert (record["authors"], record["agencies"], record["author_organizations"]) == ([], [], ["BR24 Redaktion"])
+    outlet = dict(ld, author={"@type": "Person", "name": "Example"})
+    assert extract_article(article_html(ld=outlet), URL)["author_organizations"] == ["Example"]
+    wire = dict(ld, author=[{"@type": "Person", "name": "Deutsche Presse-Agentur"}])
+    assert extract_article(article_html(ld=wire), URL)["agencies"] == ["dpa"]
+
+
+def test_printed_byline_beats_an_outlet_credit_and_teaser_bylines_are_ignored():
+    ld = {"@type": "NewsArticle", "headline": "Gespräche", "author": {"@type": "Organization", "name": "Example"}}
+    printed = extract_article(article_html(body="<div class='header'><span>Von Seb Dumitru, Lille</span></div>",
+                                           ld=ld), URL)
+    assert printed["authors"] == ["Seb Dumitru"] and printed["author_organizations"] == []
+    teaser = ("<aside><article><h5>Anderer Artikel</h5><p><span>Von Stefan Kiske</span></p></article></aside>")
+    record = extract_article(article_html(body=teaser, ld=ld), URL)
+    assert record["authors"] == [] and record["author_organizations"] == ["Example"]
+
+
+def test_author_from_a_written_by_card_when_the_author_tag_is_an_address():
+    head = ('<meta name="author" content="d.kuckelkorn@example.de">'
+            '<meta name="twitter:label1" content="Written by"><meta name="twitter:data1" content="Dieter Kuckelkorn">')
+    assert extract_article(article_html(head=head), URL)["authors"] == ["Dieter Kuckelkorn"]

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from corpus.normalize.bylines import parse_byline, proper_case
+from corpus.normalize.bylines import parse_byline, proper_case, resolve_authors
 from corpus.normalize.dates import BERLIN, parse_date, parse_date_verbose
 from corpus.normalize.text import clean_multiline, clean_text
 from corpus.normalize.urls import canonicalize_url, url_id
@@ -237,3 +237,18 @@ def test_relative_dates_across_the_spring_switch():
 
 def test_long_text_is_not_a_date():
     assert parse_date_verbose("Kommentar " * 100) == (None, "unparsed")
+
+
+@pytest.mark.parametrize(
+    ("names", "byline", "authors", "agencies"),
+    [
+        (["Felix Schröder und Jörg Soldwisch, dpa"], None, ["Felix Schröder", "Jörg Soldwisch"], ["dpa"]),
+        (["Konstantin Furrer", "Deutsche Presse-Agentur"], None, ["Konstantin Furrer"], ["dpa"]),
+        (["Agence France-Presse"], "Von Anna Beispiel", ["Anna Beispiel"], ["AFP"]),
+        ([], "Von Anna Beispiel (Reuters)", ["Anna Beispiel"], ["Reuters"]),
+        (["BR24 Redaktion"], None, [], []),
+    ],
+)
+def test_resolve_authors_keeps_agencies_from_structured_names(names, byline, authors, agencies):
+    result = resolve_authors(names, byline)
+    assert (result.authors, result.agencies) == (authors, agencies)

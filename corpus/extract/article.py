@@ -66,7 +66,7 @@ def extract_article(html: str, url: str, reference: datetime | None = None) -> d
         reference: when it was fetched, for relative dates ("vor 3 Stunden").
 
     Returns:
-        title, kicker, teaser, authors, agencies, published_at, published_precision,
+        title, kicker, teaser, authors, agencies, author_organizations, published_at, published_precision,
         modified_at, section, keywords, image, paywalled, language, body, and
         ``extraction`` (the layer that filled each field).
     """
@@ -90,6 +90,8 @@ def extract_article(html: str, url: str, reference: datetime | None = None) -> d
         "teaser": clean_text(values.get("teaser")),
         "authors": byline.authors,
         "agencies": byline.agencies,
+        # a newsroom or the outlet credited instead of a person ("BR24 Redaktion", "kicker")
+        "author_organizations": [] if byline.authors or byline.agencies else list(values.get("organizations") or []),
         "published_at": published.isoformat() if published else None,
         "published_precision": published.precision if published else None,
         "modified_at": modified.isoformat() if modified else None,

@@ -25,7 +25,7 @@ from urllib.parse import urljoin, urlsplit
 
 from corpus.extract.page import Page
 from corpus.extract.text import Body, node_text
-from corpus.normalize.bylines import resolve_authors
+from corpus.normalize.bylines import agency_of, resolve_authors
 from corpus.normalize.text import clean_text
 
 logger = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 FIELD_ORDER: dict[str, tuple[str, ...]] = {"body": ("selector", "generic", "jsonld")}
 
 FIELDS = (
-    "title", "kicker", "teaser", "authors", "published", "modified", "section",
+    "title", "kicker", "teaser", "organizations", "authors", "published", "modified", "section",
     "keywords", "image", "paywalled", "body", "language",
 )
 DEFAULT_ORDER = ("jsonld", "meta", "selector", "generic")
@@ -61,18 +61,21 @@ class Layer:
         return method() if callable(method) else None
 
 
-def _names(value: Any) -> list[str]:
-    """Person/organisation names from a JSON-LD ``author`` value."""
+def _names(value: Any) -> list[tuple[str, bool]]:
+    """(name, is an organisation) for each entry of a JSON-LD ``author`` value."""
     if isinstance(value, str):
-        return [value]
+        return [(value, False)]
     if isinstance(value, dict):
-        if value.get("@type") == "Organization":
-            return []  # the outlet itself, not a person
+        kinds = value.get("@type")
+        kinds = kinds if isinstance(kinds, list) else [kinds]
+        organisation = any(isinstance(k, str) and "Organization" in k for k in kinds)
         name = value.get("name")
         if isinstance(name, str):
-            return [name]
+            return [(name, organisation)]
         parts = [value.get("givenName"), value.get("familyName")]
-        return [" ".join(p for p in parts if isinstance(p, str))] if any(isinstance(p, str) for p in parts) else []
+        if any(isinstance(p, str) for p in parts):
+            return [(" ".join(p for p in parts if isinstance(p, str)), organisation)]
+        return []
     if isinstance(value, list):
         return [n for v in value for n in _names(v)]
     return []
@@ -95,8 +98,36 @@ class JsonLdLayer(Layer):
     def teaser(self) -> str | None:
         return clean_text(_str(self.ld.get("description")))
 
+    def _credits(self) -> tuple[list[str], list[str]]:
+        """JSON-LD authors split into people/agencies and credited organisations.
+
+        An organisation is credited when it is no news agency: the outlet itself ("kicker",
+        "sportschau.de") or a newsroom ("Redaktion hessenschau.de"), also when typed as a
+        Person ("BR24 Redaktion", "FOCUS online").
+        """
+        people: list[str] = []
+        organisations: list[str] = []
+        publisher = self.ld.get("publisher")
+        publisher_name = _str(publisher.get("name")) if isinstance(publisher, dict) else None
+        outlet = _site_names(self.page) | ({publisher_name.casefold()} if publisher_name else set())
+        for raw, is_organisation in _names(self.ld.get("author")):
+            name = clean_text(_str(raw))
+            if not name:
+                continue
+            if agency_of(name):
+                people.append(name)
+            elif is_organisation or name.casefold() in outlet or not _names_anyone([name]):
+                if "@" not in name and not name.startswith("http"):
+                    organisations.append(name)
+            else:
+                people.append(name)
+        return people, organisations
+
     def authors(self) -> list[str]:
-        return [n for n in (clean_text(x) for x in _names(self.ld.get("author"))) if n]
+        return self._credits()[0]
+
+    def organizations(self) -> list[str]:
+        return self._credits()[1]
 
     def published(self) -> str | None:
         return _str(self.ld.get("datePublished"))
@@ -159,11 +190,20 @@ class MetaLayer(Layer):
     def teaser(self) -> str | None:
         return self._m("og:description", "description", "twitter:description")
 
+    AUTHOR_KEYS = ("author", "article:author", "dcterms.creator", "twitter:misc:written by", "parsely-author",
+                   "sailthru.author")
+    # SEO plugins (Yoast) print the author as a labelled Twitter card pair
+    WRITTEN_BY = ("written by", "geschrieben von", "verfasst von", "autor", "autorin")
+
     def authors(self) -> list[str]:
-        value = self._m("author", "article:author", "dcterms.creator", "twitter:misc:written by", "parsely-author",
-                        "sailthru.author")
-        # article:author is often a profile URL, not a name
-        return [value] if value and not value.startswith("http") else []
+        values = [self._m(key) for key in self.AUTHOR_KEYS]
+        for number in range(1, 5):
+            label = (self._m(f"twitter:label{number}") or "").casefold()
+            if label in self.WRITTEN_BY:
+                values.append(self._m(f"twitter:data{number}"))
+        # article:author is often a profile URL, "author" sometimes an e-mail address
+        names = [v for v in values if v and not v.startswith("http") and "@" not in v]
+        return names[:1]
 
     def published(self) -> str | None:
         return self._m("article:published_time", "article:published:time", "og:article:published_time",
@@ -213,12 +253,14 @@ class GenericLayer(Layer):
     VON_XPATH = ('//*[self::span or self::div or self::address or self::small or self::p]'
                  '[starts-with(normalize-space(.), "Von ")][string-length(normalize-space(.)) < 80]'
                  '[not(.//p)][not(ancestor-or-self::a)][not(ancestor::h1 or ancestor::h2 or ancestor::h3 '
-                 'or ancestor::h4)]')
+                 'or ancestor::h4)][not(ancestor::aside or ancestor::footer)]')
 
     def authors(self) -> str | None:
         """The first short byline-like text on the page (the authors pipeline splits it)."""
         for css in self.BYLINE:
-            for node in self.page.sel.css(css)[:3]:
+            # teasers of other articles sit in asides and footers, with their own bylines
+            nodes = [n for n in self.page.sel.css(css) if n.xpath("ancestor::aside or ancestor::footer").get() != "1"]
+            for node in nodes[:3]:
                 text = node_text(node)
                 if text and 3 <= len(text) <= 120:
                     return text

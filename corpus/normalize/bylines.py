@@ -26,6 +26,12 @@ AGENCIES: dict[str, str] = {
     "interfax": "Interfax", "ria nowosti": "RIA Nowosti", "dpa-afx": "dpa-AFX", "afx": "dpa-AFX",
     "ots": "ots", "efe": "EFE", "ansa": "ANSA", "kap": "Kathpress", "kathpress": "Kathpress",
     "idea": "idea", "dow jones": "Dow Jones", "awp": "AWP",
+    # written out, as JSON-LD author names and agency credits print them
+    "deutsche presse-agentur": "dpa", "deutsche presseagentur": "dpa", "agence france-presse": "AFP",
+    "agence france presse": "AFP", "associated press": "AP", "the associated press": "AP",
+    "schweizerische depeschenagentur": "SDA", "austria presse agentur": "APA", "austria presse-agentur": "APA",
+    "katholische nachrichten-agentur": "KNA", "evangelischer pressedienst": "epd",
+    "sport-informations-dienst": "SID", "thomson reuters": "Reuters",
 }
 _AGENCY_WORDS = "|".join(sorted((re.escape(k) for k in AGENCIES), key=len, reverse=True))
 # "Mit Material von dpa und Reuters", "Quelle: dpa", "Agenturen: AFP/dpa", "(dpa/AFP)", "dpa/jsp"
@@ -228,9 +234,12 @@ def resolve_authors(names: list[str], byline: str | None) -> Byline:
         if person is not None:
             _add(result.authors, person)
             continue
-        # a structured "name" that is really a byline ("Felix Lill und Anna Bergmann")
-        for extra in parse_byline(name).authors:
+        # a structured "name" that is really a byline ("Felix Schröder und Jörg Soldwisch, dpa")
+        inner = parse_byline(name)
+        for extra in inner.authors:
             _add(result.authors, extra)
+        for agency in inner.agencies:
+            _add(result.agencies, agency)
     if not result.authors:
         result.authors = list(parsed.authors)
     return result

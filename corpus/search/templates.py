@@ -72,6 +72,7 @@ ARTICLE_PROPERTIES: dict[str, Any] = {
     "byline_raw": _RAW,
     "authors": _KEYWORD,
     "agencies": _KEYWORD,
+    "author_organizations": _KEYWORD,
     "published_raw": _RAW,
     "published_at": _DATE,
     "published_precision": _KEYWORD,
