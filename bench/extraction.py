@@ -42,9 +42,11 @@ def ours(html: str, url: str) -> dict[str, Any]:
     # the set counts agencies ("dpa") and credited newsrooms ("BR24 Redaktion") as authors;
     # our records keep the three apart
     credited = record["authors"] + record["agencies"] + record["author_organizations"]
-    return {"title": record["title"], "authors": credited,
-            "published_at": record["published_at"],
-            "body": record["body"] or ""}
+    # the set's body starts with the summary the page prints; ours keeps it in ``teaser``
+    body = record["body"] or ""
+    if record["teaser_printed"]:
+        body = f"{record['teaser']}\n\n{body}"
+    return {"title": record["title"], "authors": credited, "published_at": record["published_at"], "body": body}
 
 
 def with_trafilatura(html: str, url: str) -> dict[str, Any]:

@@ -113,3 +113,42 @@ def test_author_from_a_written_by_card_when_the_author_tag_is_an_address():
     head = ('<meta name="author" content="d.kuckelkorn@example.de">'
             '<meta name="twitter:label1" content="Written by"><meta name="twitter:data1" content="Dieter Kuckelkorn">')
     assert extract_article(article_html(head=head), URL)["authors"] == ["Dieter Kuckelkorn"]
+
+
+def test_body_boxes_of_links_and_boilerplate_lines_are_dropped():
+    text = [f"Absatz {i}: Seoul und Peking verhandeln weiter über Zölle, Exporte und Investitionen." for i in range(6)]
+    related = "".join(f'<li><a href="/politik/artikel-{i}.html">Weiterer Artikel Nummer {i} über Politik</a></li>'
+                      for i in range(4))
+    html = ("<html><head><title>Zollstreit</title></head><body><article><h1>Zollstreit</h1>"
+            "<p>Zollstreit</p><p>Von Anna Beispiel</p><p>Stand: 22.04.2024, 06:00 Uhr</p>"
+            + "".join(f"<p>{t}</p>" for t in text[:3])
+            + f"<p>Mehr zum Thema:</p><ul>{related}</ul>"
+            + "<p>Ein Klick für den Datenschutz</p><p>02:57 Min.. Verfügbar bis 06.05.2024.</p>"
+            + "".join(f"<p>{t}</p>" for t in text[3:])
+            + "<p>Der Newsletter informiert Sie montags bis freitags. Hier geht's zur Anmeldung.</p>"
+            "<ul><li>Erster Punkt einer echten Aufzählung im Text</li><li>Zweiter Punkt der Aufzählung</li></ul>"
+            "</article></body></html>")
+    record = extract_article(html, "https://www.example.de/politik/zoll-1.html")
+    paragraphs = record["body"].split("\n\n")
+    assert record["extraction"]["body"] == "generic"
+    assert paragraphs[:6] == text
+    assert "Erster Punkt einer echten Aufzählung im Text" in paragraphs  # a list of text stays
+    body = record["body"]
+    for gone in ("Weiterer Artikel", "Mehr zum Thema", "Von Anna Beispiel", "Stand:", "Datenschutz", "Verfügbar",
+                 "Newsletter"):
+        assert gone not in body
+    assert not any(p == "Zollstreit" for p in paragraphs)
+
+
+def test_teaser_is_not_repeated_in_the_body_and_marked_when_printed():
+    teaser = "Nordkorea und Russland vertiefen ihre militärische Zusammenarbeit, sagt das Ministerium."
+    text = "".join(f"<p>Absatz {i} über die Zusammenarbeit zwischen Pjöngjang und Moskau im Detail.</p>"
+                   for i in range(6))
+    html = (f'<html><head><meta property="og:description" content="{teaser}"></head><body><article>'
+            f"<h1>Allianz</h1><p class='lead'>{teaser}</p>{text}</article></body></html>")
+    record = extract_article(html, "https://www.example.de/politik/allianz-1.html")
+    assert record["teaser"] == teaser
+    assert teaser not in record["body"]
+    assert record["teaser_printed"] is True
+    only_meta = html.replace(f"<p class='lead'>{teaser}</p>", "")
+    assert extract_article(only_meta, "https://www.example.de/politik/allianz-1.html")["teaser_printed"] is False

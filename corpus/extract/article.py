@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from corpus.extract.layers import OutletParser, extract
+from corpus.extract.layers import OutletParser, extract, printed
 from corpus.extract.page import Page
 from corpus.normalize.bylines import resolve_authors
 from corpus.normalize.dates import parse_date
@@ -101,5 +101,7 @@ def extract_article(html: str, url: str, reference: datetime | None = None) -> d
         "paywalled": bool(values.get("paywalled")),
         "language": language.replace("_", "-").split("-")[0].lower() if isinstance(language, str) else None,
         "body": clean_multiline(body.text) if body else None,
+        # the teaser is the printed standfirst, not only a description in the metadata
+        "teaser_printed": printed(page, values.get("teaser")),
         "extraction": result.layers,
     }

@@ -16,6 +16,7 @@ loses the article.
 
 from __future__ import annotations
 
+import copy
 import html
 import logging
 import re
@@ -24,7 +25,7 @@ from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
 from corpus.extract.page import Page
-from corpus.extract.text import Body, node_text
+from corpus.extract.text import Body, blocks_from_tree, node_text, prune_links, tidy
 from corpus.normalize.bylines import agency_of, resolve_authors
 from corpus.normalize.text import clean_text
 
@@ -278,15 +279,19 @@ class GenericLayer(Layer):
         return segments[0].replace("-", " ").title() if len(segments) > 1 else None
 
     def body(self) -> Body | None:
-        """Main text by trafilatura (the strongest generic extractor measured on German pages)."""
+        """Main text by trafilatura (the strongest generic extractor measured on German pages),
+        read from its tree so that boxes of links can be told from text."""
         import trafilatura
 
-        text = trafilatura.extract(self.page.html, url=self.page.url, include_comments=False,
-                                   include_tables=False, deduplicate=True)
-        if not text:
+        # a copy of the page's tree: trafilatura prunes the tree it is given
+        document = trafilatura.bare_extraction(
+            copy.deepcopy(self.page.tree), url=self.page.url, include_comments=False, include_tables=False,
+            include_links=True, deduplicate=True, with_metadata=False, fast=True,
+        )
+        if document is None or document.body is None:
             return None
-        paragraphs = [p for p in (clean_text(line) for line in text.split("\n")) if p]
-        return Body(paragraphs=paragraphs)
+        blocks = prune_links(blocks_from_tree(document.body))
+        return Body(paragraphs=[b.text for b in blocks], subheadings=[b.text for b in blocks if b.kind == "head"])
 
     def language(self) -> str | None:
         return self.page.sel.xpath("/html/@lang").get()
@@ -383,11 +388,31 @@ def extract(page: Page, parser_cls: type[OutletParser] = OutletParser) -> Extrac
                 value = clean_title(value, site_names)
             if name == "authors" and not _is_empty(value) and not _names_anyone(value):
                 continue  # "n-tv NACHRICHTEN", an e-mail address: look further
+            if name == "body" and isinstance(value, Body):
+                value = _tidy_body(value, result.values, site_names)
             if not _is_empty(value):
                 result.values[name] = value
                 result.layers[name] = layer_name
                 break
     return result
+
+
+def _tidy_body(body: Body, values: dict[str, Any], site_names: set[str]) -> Body:
+    """The body without boilerplate lines, a repeated headline or the teaser (a field of its own)."""
+    title = values.get("title")
+    paragraphs = [p for p in body.paragraphs if not (title and clean_title(p, site_names) == title)]
+    paragraphs = tidy(paragraphs, title, values.get("kicker"), values.get("teaser"))
+    kept = set(paragraphs)
+    return Body(paragraphs=paragraphs, subheadings=[h for h in body.subheadings if h in kept])
+
+
+def printed(page: Page, text: str | None) -> bool:
+    """Whether ``text`` (a teaser) is printed in the page body, not only given in its metadata."""
+    if not text or len(text) < 40:
+        return False
+    opening = " ".join(text.split())[:30]
+    texts = page.sel.root.xpath("//body//text()[not(ancestor::script or ancestor::style)]")
+    return any(opening in " ".join(t.split()) for t in texts if len(t) >= 30)
 
 
 def _folded(text: str) -> str:

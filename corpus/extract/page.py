@@ -15,6 +15,8 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urljoin
 
+from lxml import etree
+from lxml.html import HtmlElement, document_fromstring
 from parsel import Selector
 
 logger = logging.getLogger(__name__)
@@ -39,9 +41,21 @@ class Page:
     errors: list[str] = field(default_factory=list)
 
     @cached_property
+    def tree(self) -> HtmlElement:
+        """The lxml HTML tree (parsed once; the generic extractor reads a copy of it)."""
+        try:
+            return document_fromstring(self.html or "<html></html>")
+        except (etree.ParserError, ValueError) as exc:  # no element at all, or an encoding declaration
+            self.errors.append(f"html: {exc}")
+            try:
+                return document_fromstring(self.html.encode("utf-8", errors="replace"))
+            except (etree.ParserError, ValueError):
+                return document_fromstring("<html></html>")
+
+    @cached_property
     def sel(self) -> Selector:
         """The parsel selector over the whole document."""
-        return Selector(text=self.html or "<html></html>", base_url=self.url)
+        return Selector(root=self.tree, type="html", base_url=self.url)
 
     @cached_property
     def meta(self) -> dict[str, str]:

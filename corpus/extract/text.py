@@ -8,6 +8,7 @@ before the text is read, so the shared page tree stays intact.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,3 +73,157 @@ def body_from(container: Selector, drop: tuple[str, ...] = ()) -> Body:
         if tag in HEADINGS:
             body.subheadings.append(text)
     return body
+
+
+# --- generic main text (trafilatura's tree) and boilerplate rules for any layer's body ---
+
+
+@dataclass
+class Block:
+    """One unit of extracted text with what the rules need to judge it."""
+
+    text: str
+    kind: str  # "p", "head", "item", "quote"
+    link_share: float = 0.0  # share of the text inside links
+    group: int = -1  # the list an item belongs to
+
+
+def blocks_from_tree(root: Any) -> list[Block]:
+    """Blocks from trafilatura's XML body (``p``, ``head``, ``list/item``, ``quote``, ``ref`` links)."""
+    blocks: list[Block] = []
+    for index, element in enumerate(root):
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if tag == "list":
+            for item in element.iter("item"):
+                blocks.extend(_split_lines(item, "item", index))
+        elif tag in {"p", "head", "quote"}:
+            blocks.extend(_split_lines(element, tag, -1))
+    return blocks
+
+
+def _split_lines(element: Any, kind: str, group: int) -> list[Block]:
+    """The element's text, one block per line break (``lb``), with the share inside links."""
+    lines: list[list[tuple[str, bool]]] = [[]]
+
+    def walk(node: Any, in_link: bool) -> None:
+        if node.text:
+            lines[-1].append((node.text, in_link))
+        for child in node:
+            if child.tag == "lb":
+                lines.append([])
+            else:
+                walk(child, in_link or child.tag == "ref")
+            if child.tail:
+                lines[-1].append((child.tail, in_link))
+
+    walk(element, False)
+    blocks = []
+    for parts in lines:
+        text = clean_text("".join(t for t, _ in parts))
+        if not text:
+            continue
+        linked = sum(len(t.strip()) for t, link in parts if link)
+        blocks.append(Block(text, kind, min(1.0, linked / max(1, len(text))), group))
+    return blocks
+
+
+# A line that names the next box: "Mehr zum Thema:", "Auch interessant", "Ähnliche:"
+_BOX_LEAD = 100
+# Bare interface words and box titles that are never article text.
+_UI_WORDS = frozenset({
+    "embed", "faq", "mehr", "mehr infos", "mehr dazu", "teilen", "drucken", "anzeige", "werbung",
+    "auch interessant", "lesen sie auch", "lesen sie mehr", "mehr zum thema", "zum thema",
+    "das könnte sie auch interessieren", "weitere artikel", "ähnliche", "ähnliche artikel", "empfehlungen",
+    "artikel merken", "kommentare", "zur startseite", "quelle", "quellen", "audio", "video", "podcast",
+    "zum artikel", "weiterlesen", "mehr lesen", "top-thema", "weitere themen", "schlagwörter",
+    "thema", "mit video", "interview", "liveblog", "zum liveblog", "live", "bildergalerie", "galerie",
+})
+_BOILERPLATE = [re.compile(p, re.IGNORECASE) for p in (
+    # datelines and stamps: "Stand: 22.04.2024, 06:00 Uhr", "Freitag, 28.04.2023, 19:25"
+    r"^(?:stand|aktualisiert|veröffentlicht|erstellt|zuletzt aktualisiert|update)\s*(?:am|:)?\s*\d{1,2}\.",
+    r"^(?:(?:mo|di|mi|do|fr|sa|so)\w*\.?,?\s*)?\d{1,2}\.\s*(?:\d{1,2}\.|[a-zä]+)\s*\d{2,4}(?:[,|\s]+\d{1,2}[:.]\d{2}"
+    r"(?:\s*uhr)?)?$",
+    # audio/video players: "02:57 Min.. Verfügbar bis 06.05.2024.", "… 21.04.2024 | 3:18 min"
+    r"^\d{1,2}:\d{2}\s*min\b", r"\|\s*\d{1,2}:\d{2}\s*min\.?$", r"\bverfügbar bis \d",
+    # credits: "Quelle: AFP", "Foto: dpa", "Mit Agenturmaterial.", "mit dpa"
+    r"^(?:quelle|foto|fotos|bild|bildquelle|grafik|video|audio)\s*:\s*.{1,80}$",
+    r"^mit (?:agenturmaterial|material (?:von|der) .{2,40}|dpa|afp|reuters|sda|apa|epd|kna)\.?$",
+    # consent placeholders of embedded content
+    r"ein klick für den datenschutz|\bexterne[rn]? inhalt|inhalte? von drittanbietern|datenschutzeinstellungen|"
+    r"um (?:diesen|den|externe) inhalte? (?:zu sehen|anzuzeigen|zu laden)",
+    # offers and calls to action
+    r"newsletter.{0,120}(?:anmelden|abonnieren|informiert|postfach|hier geht|registrieren|bestellen)",
+    r"(?:whatsapp|telegram)[- ]kanal|folgst du (?:schon|uns)|folgen sie uns",
+    r"kostenlos testen|gratis testen|jetzt testen|probeabo|testen sie (?:für|jetzt)|mehr lesekomfort|"
+    r"e-paper und news|push-nachrichten über",
+    r"affiliate|ohne mehrkosten für sie|melden sie den fehler|markieren sie die entsprechenden wörter",
+    r"^[\W_]{1,3}$",
+)]
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"\W+", "", text).casefold()
+
+
+def prune_links(blocks: list[Block]) -> list[Block]:
+    """Drop boxes of links ("Mehr zum Thema", related articles) and the line that introduces them.
+
+    A list whose items are mostly links is a box of teasers, not text; so is a short paragraph
+    that is nearly all link (">> Hier finden Sie alle Termine"). A list after "Quellen:" lists
+    sources, not text.
+    """
+    groups: dict[int, list[Block]] = {}
+    for block in blocks:
+        if block.group >= 0:
+            groups.setdefault(block.group, []).append(block)
+    link_groups = {g for g, items in groups.items() if sum(b.link_share >= 0.6 for b in items) >= 0.6 * len(items)}
+    kept: list[Block] = []
+    for block in blocks:
+        if block.group in link_groups or (block.group < 0 and block.link_share >= 0.8 and len(block.text) < 200):
+            if block.group >= 0 and kept and kept[-1].group != block.group and _introduces(kept[-1]):
+                kept.pop()
+            continue
+        if block.group >= 0 and kept and kept[-1].group < 0 and _fold(kept[-1].text) in {"quellen", "quelle"}:
+            kept.pop()
+            link_groups.add(block.group)
+            continue
+        kept.append(block)
+    return kept
+
+
+def _introduces(block: Block) -> bool:
+    text = block.text
+    return len(text) < _BOX_LEAD and (text.endswith(":") or block.kind == "head" or not re.search(r"[.!?\"“”]$", text))
+
+
+def tidy(paragraphs: list[str], title: str | None = None, kicker: str | None = None,
+         teaser: str | None = None) -> list[str]:
+    """Drop lines that are not article text from any layer's paragraphs.
+
+    Removed: the headline repeated at the top (also with its kicker), the teaser (a field of
+    its own), any paragraph repeated, bylines ("Von Nina Magoley"), datelines, player and credit
+    lines, consent placeholders of embedded content, offers and calls to action, interface
+    words ("Embed", "Mehr zum Thema").
+    """
+    from corpus.normalize.bylines import parse_byline
+
+    heads = {_fold(t) for t in (title, f"{kicker or ''} {title or ''}", teaser) if t}
+    heads.discard("")
+    title_key = _fold(title or "")
+    kept: list[str] = []
+    seen: set[str] = set()
+    for index, text in enumerate(paragraphs):
+        key = _fold(text)
+        if not key or key in heads or key in seen:
+            continue
+        seen.add(key)
+        if index < 4 and title_key and key.endswith(title_key) and len(key) <= len(title_key) + 60:
+            continue  # "Premier League Rückschlag im Titelkampf …": kicker and headline
+        if text.casefold().rstrip(":. ") in _UI_WORDS:
+            continue
+        if len(text) < 400 and any(p.search(text) for p in _BOILERPLATE):
+            continue
+        if len(text) < 80 and re.match(r"(?:von|by)\s", text, re.IGNORECASE) and parse_byline(text).authors:
+            continue
+        kept.append(text)
+    return kept
