@@ -64,7 +64,10 @@ def with_trafilatura(html: str, url: str) -> dict[str, Any]:
 def with_newspaper(html: str, url: str) -> dict[str, Any]:
     import newspaper
 
-    article = newspaper.Article(url, language="de")
+    # no image downloads: newspaper4k otherwise fetches images over the network to size them
+    config = newspaper.Config()
+    config.fetch_images = False
+    article = newspaper.Article(url, language="de", config=config)
     article.download(input_html=html)
     article.parse()
     published = article.publish_date.isoformat() if article.publish_date else None
