@@ -285,8 +285,7 @@ class OutletSpider(scrapy.Spider):
             logger.error("sitemap %s could not be read: %s", response.url, sitemap.error)
             self.crawler.stats.inc_value("corpus/errors/sitemap_invalid")
             return
-        oldest = self.args.since if self.mode == "backfill" else (
-            datetime.now(BERLIN).date() - timedelta(days=self.args.days))
+        oldest = self.args.since if self.mode == "backfill" else self.today() - timedelta(days=self.args.days)
         found = 0
         for entry in sitemap.entries:
             loc = self.rebase(urljoin(response.url, entry.loc))
@@ -305,8 +304,13 @@ class OutletSpider(scrapy.Spider):
                 continue
             if self.is_article_url(loc):
                 found += 1
-                yield self.article_request(loc)
+                # a news sitemap's date and title stand in when the page itself lacks them
+                yield self.article_request(loc, sitemap_published=entry.date, sitemap_title=entry.news_title)
         logger.info("sitemap %s: %d article links of %d entries", response.url, found, len(sitemap.entries))
+
+    def today(self) -> date:
+        """Today in Berlin: the end of the ``days`` window of news sitemaps."""
+        return datetime.now(BERLIN).date()
 
     def rebase(self, url: str) -> str:
         """Map the outlet's own absolute URLs onto ``base_url`` when crawling a mirror."""
@@ -332,6 +336,10 @@ class OutletSpider(scrapy.Spider):
         stats.inc_value("corpus/pages/article")
         page = Page(response.url, response.text)
         result = extract(page, self.parser)
+        for field_name, key in (("published", "sitemap_published"), ("title", "sitemap_title")):
+            if field_name not in result.values and response.meta.get(key):
+                result.values[field_name] = response.meta[key]
+                result.layers[field_name] = "sitemap"
         for field_name, layer in result.layers.items():
             stats.inc_value(f"corpus/extract/{field_name}/{layer}")
         for field_name in result.errors:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,42 @@ def test_topic_pages_paginate_and_warn_when_empty(outlet):
     assert [r.url for r in next_pages] == [page2]
     assert list(spider.parse_listing(_fixture(outlet, "topic_p2.html", request=next_pages[0]), page_no=1)) == []
     assert spider.crawler.stats.get_value("corpus/listing/empty") == 1
+
+
+NEWS_SITEMAP_OUTLETS = [o for o in OUTLETS if LOADER.load(o).news_sitemaps]
+
+
+@pytest.mark.parametrize("outlet", NEWS_SITEMAP_OUTLETS)
+def test_news_sitemap_yields_recent_articles_with_their_news_fields(outlet):
+    spider = make_spider(LOADER.load(outlet), mode="recent", days=3)
+    spider.today = lambda: date(2024, 5, 3)
+    meta = json.loads((FIXTURES / outlet / "meta.json").read_text("utf-8"))
+    first = "news_index.xml" if "news_index.xml" in meta else "news_sitemap.xml"
+    assert meta[first] == spider.url(spider.news_sitemaps[0])
+    out = list(spider.parse_sitemap(_fixture(outlet, first, XmlResponse)))
+    if first == "news_index.xml":  # an index: only the child sitemap touched within the window is read
+        assert [r.url for r in out] == [meta["news_sitemap.xml"]]
+        out = list(spider.parse_sitemap(_fixture(outlet, "news_sitemap.xml", XmlResponse, out[0]), page_no=1))
+    expected = json.loads((FIXTURES / outlet / "expected.json").read_text("utf-8"))["news"]
+    assert [r.url for r in out] == expected  # videos, galleries and entries older than 3 days left out
+    assert all(r.callback == spider.parse_article for r in out)
+    assert out[0].meta["sitemap_published"].startswith("2024-05-0")
+    assert out[0].meta["sitemap_title"]
+    assert spider.crawler.stats.get_value("corpus/sitemap/older_than_window") == 1
+
+
+def test_a_page_without_date_or_title_takes_them_from_the_news_sitemap():
+    spider = make_spider(LOADER.load("welt"))
+    url = "https://www.welt.de/politik/ausland/article251234567/Nordkorea-Kim-laesst-neue-Rakete-testen.html"
+    request = Request(url, meta={"sitemap_published": "2024-05-03T11:05:00+02:00",
+                                 "sitemap_title": "Kim lässt neue Rakete testen"})
+    text = "".join(f"<p>Absatz {i} über den Raketentest in Nordkorea und die Folgen.</p>" for i in range(6))
+    response = HtmlResponse(url=url, body=f"<html><body><article>{text}</article></body></html>".encode(),
+                            encoding="utf-8", request=request)
+    article = next(iter(spider.parse_article(response)))
+    assert article.published_raw == "2024-05-03T11:05:00+02:00"
+    assert article.title == "Kim lässt neue Rakete testen"
+    assert article.extraction["published"] == article.extraction["title"] == "sitemap"
 
 
 @pytest.mark.parametrize("outlet", OUTLETS)
