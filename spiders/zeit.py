@@ -3,8 +3,8 @@
 Recent: the Ausland news feed and the Google news sitemap index. Backfill: the
 topic pages (``/thema/nordkorea`` …, paginated with ``?p=2``). Articles live at
 ``/<ressort>[/<sub>]/<YYYY-MM>/<slug>``. Reader comments are rendered into the
-page but only partly and are paginated through a separate service; they are
-not collected yet.
+page (``#comments article.comment``, paged with ``?page=N``); replies are shown
+indented, not nested, so their parent is not recorded.
 """
 
 from __future__ import annotations
@@ -17,6 +17,11 @@ from corpus.spider import OutletSpider
 
 class ZeitParser(OutletParser):
     KICKER = ".article-heading__kicker"
+    COMMENT = "#comments article.comment"
+    COMMENT_AUTHOR = ".comment-meta__name"
+    COMMENT_DATE = ".comment-meta__date"
+    COMMENT_TEXT = ".comment__body p"
+    COMMENT_NEXT = "#comments .pager__button--next, #comments a[rel=next]"
 
 
 class ZeitSpider(OutletSpider):

@@ -100,6 +100,39 @@ def test_a_page_without_date_or_title_takes_them_from_the_news_sitemap():
     assert article.extraction["published"] == article.extraction["title"] == "sitemap"
 
 
+# (outlet, [(author, date as printed, first words, parent's position or None)], next comment page)
+COMMENT_CASES = {
+    "zeit": ([("Seoulerin", "3. Mai 2024, 12:41 Uhr", "Das war absehbar.", None),
+              ("Leser aus Leipzig", "3. Mai 2024, 13:05 Uhr", "China verlangt", None),
+              ("Pragmatiker", "3. Mai 2024, 14:20 Uhr", "Sanktionen wirken", None)],
+             "https://www.zeit.de/politik/ausland/2024-05/nordkorea-russland-waffen-lieferungen?page=2"),
+    "taz": ([("Ostasienkenner", "02.05.2024, 18:12", "Eine Annäherung ist überfällig.", None),
+             ("Skeptikerin", "02.05.2024, 19:03", "Überfällig vielleicht", 1),
+             ("Nachbar", "02.05.2024, 20:47", "Gute Analyse", None)], None),
+}
+
+
+@pytest.mark.parametrize("outlet", sorted(COMMENT_CASES))
+def test_reader_comments_rendered_in_the_page(outlet):
+    expected, next_page = COMMENT_CASES[outlet]
+    spider = make_spider(LOADER.load(outlet))
+    out = list(spider.parse_article(_fixture(outlet, "article_comments.html")))
+    requests = [r for r in out if isinstance(r, Request)]
+    if next_page:  # article and comments wait for the next page of comments
+        assert [r.url for r in requests] == [next_page]
+        article, comments = requests[0].cb_kwargs["article"], requests[0].cb_kwargs["comments"]
+    else:
+        article, comments = out[0], out[1:]
+    assert article.title and "Nordkorea" in article.body
+    assert [(c.author, c.published_raw) for c in comments] == [(a, d) for a, d, _, _ in expected]
+    for comment, (_, _, words, parent) in zip(comments, expected, strict=True):
+        assert comment.text.startswith(words)
+        assert comment.parent_id == (comments[parent - 1].id if parent else None)
+        assert comment.article_id == article.id and comment.comment_id.isdigit()
+    # a reply's text is its own, not repeated in its parent
+    assert all(c.text.count("\n\n") <= 1 for c in comments)
+
+
 @pytest.mark.parametrize("outlet", OUTLETS)
 def test_outlet_declares_its_discovery(outlet):
     spider_cls = LOADER.load(outlet)

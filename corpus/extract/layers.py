@@ -22,7 +22,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 from corpus.extract.page import Page
 from corpus.extract.text import Body, blocks_from_tree, node_text, prune_links, tidy
@@ -330,10 +330,43 @@ class OutletParser(Layer):
         """Link to the next listing page, if any."""
         return self.page.sel.css('a[rel="next"]::attr(href), link[rel="next"]::attr(href)').get()
 
+    # Reader comments rendered in the page, when selectors are all an outlet needs: the CSS of
+    # one comment element (replies may nest inside their parent) and of its parts within it.
+    COMMENT: ClassVar[str | None] = None
+    COMMENT_AUTHOR: ClassVar[str] = ".author, .username"
+    COMMENT_DATE: ClassVar[str] = "time, .date"
+    COMMENT_TITLE: ClassVar[str | None] = None
+    COMMENT_TEXT: ClassVar[str] = "p"
+    COMMENT_NEXT: ClassVar[str | None] = None  # the link to the next page of comments
+
     def comments(self) -> list[dict[str, Any]]:
         """Reader comments on this page, in order: dicts with ``comment_id``, ``author``,
         ``published_raw``, ``title``, ``text`` and ``parent_id`` (outlet ids)."""
-        return []
+        if not self.COMMENT:
+            return []
+        nodes = self.page.sel.css(self.COMMENT)
+        ids = {node.root: _comment_id(node.root) for node in nodes}
+
+        def owner(element: Any) -> Any:
+            return next((a for a in element.iterancestors() if a in ids), None)
+
+        def own(node: Any, css: str | None) -> list[Any]:
+            """Matches of ``css`` in this comment, not in the replies nested in it."""
+            return [n for n in node.css(css) if owner(n.root) is node.root] if css else []
+
+        comments = []
+        for node in nodes:
+            paragraphs = [node_text(p) for p in own(node, self.COMMENT_TEXT)]
+            parent = owner(node.root)
+            comments.append({
+                "comment_id": ids[node.root],
+                "author": _first_text(own(node, self.COMMENT_AUTHOR)),
+                "published_raw": _first_text(own(node, self.COMMENT_DATE)),
+                "title": _first_text(own(node, self.COMMENT_TITLE)),
+                "text": "\n\n".join(p for p in paragraphs if p) or None,
+                "parent_id": ids[parent] if parent is not None else None,
+            })
+        return comments
 
     def comments_closed(self) -> bool | None:
         """True when the page says comments are closed; ``None`` when unknown."""
@@ -341,11 +374,27 @@ class OutletParser(Layer):
 
     def next_comment_page(self) -> str | None:
         """Link to the next page of comments, if any."""
-        return None
+        if not self.COMMENT_NEXT:
+            return None
+        href = self.page.sel.css(self.COMMENT_NEXT).xpath("@href").get()
+        return urldefrag(urljoin(self.page.url, href)).url if href else None  # "?page=2#comments"
 
     def css_text(self, css: str) -> str | None:
         """All text under the first element matching ``css``, cleaned."""
         return node_text(self.page.sel.css(css)[:1])
+
+
+def _comment_id(element: Any) -> str | None:
+    """The outlet's id of a comment element: a data attribute, else the digits of its ``id``."""
+    for key in ("data-comment-id", "data-id", "data-cid"):
+        if element.get(key):
+            return element.get(key)
+    match = re.search(r"\d+", element.get("id") or "")
+    return match.group() if match else None
+
+
+def _first_text(nodes: list[Any]) -> str | None:
+    return node_text(nodes[0]) if nodes else None
 
 
 @dataclass
