@@ -27,7 +27,7 @@ OUTLETS = sorted(name for name in LOADER.list() if name != "cicero")
 # eval-set publisher name -> spider name
 EVAL_PUBLISHERS = {"SpiegelOnline": "spiegel", "FAZ": "faz", "SZ": "sz", "DieWelt": "welt", "DW": "dw",
                    "Taz": "taz", "NZZ": "nzz", "Tagesschau": "tagesschau", "DieZeit": "zeit",
-                   "Tagesspiegel": "tagesspiegel"}
+                   "Tagesspiegel": "tagesspiegel", "NTV": "ntv", "Stern": "stern"}
 
 
 def test_at_least_eleven_spiders():
