@@ -336,9 +336,10 @@ class OutletSpider(scrapy.Spider):
         stats.inc_value("corpus/pages/article")
         page = Page(response.url, response.text)
         result = extract(page, self.parser)
+        hints = response.request.meta if response.request is not None else {}
         for field_name, key in (("published", "sitemap_published"), ("title", "sitemap_title")):
-            if field_name not in result.values and response.meta.get(key):
-                result.values[field_name] = response.meta[key]
+            if field_name not in result.values and hints.get(key):
+                result.values[field_name] = hints[key]
                 result.layers[field_name] = "sitemap"
         for field_name, layer in result.layers.items():
             stats.inc_value(f"corpus/extract/{field_name}/{layer}")
