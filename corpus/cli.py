@@ -76,6 +76,7 @@ def _stream(lines: Iterable[str], out: TextIO, handle: Callable[[dict[str, Any]]
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+        record: Any = None
         try:
             record = json.loads(line)
             if not isinstance(record, dict):
@@ -84,6 +85,8 @@ def _stream(lines: Iterable[str], out: TextIO, handle: Callable[[dict[str, Any]]
         except (ValueError, TypeError, KeyError, OSError) as exc:
             failures += 1
             result = {"error": f"line {number}: {type(exc).__name__}: {exc}"}
+            if isinstance(record, dict):  # keep the keys that tell the caller which input failed
+                result = {k: record[k] for k in ("file", "url") if k in record} | result
         out.write(json.dumps(result, ensure_ascii=False) + "\n")
     out.flush()
     return 1 if failures else 0

@@ -107,7 +107,7 @@ def test_extract_file_and_batch(tmp_path, capsys):
         assert record["paywalled"] is True and record["language"] == "de"
         assert "Cicero Plus weiterlesen" not in record["body"]
         assert set(record) >= {"teaser", "modified_at", "section", "keywords", "image"}
-    assert "error" in missing
+    assert "error" in missing and missing["file"] == str(tmp_path / "missing.html")
 
 
 def test_extract_uses_the_outlet_parser_chosen_by_host():
