@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -187,6 +188,26 @@ def _print(result: dict[str, Any]) -> int:
     return 0
 
 
+def _schedule(args: argparse.Namespace, out: TextIO) -> int:
+    from corpus.schedule import BERLIN, Cron, Scheduler, format_duration, load_jobs
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
+    scheduler = Scheduler(load_jobs(args.file), args.data_dir, kill_grace=args.kill_grace)
+    if args.list:
+        now = datetime.now(BERLIN)
+        due = {job.name for job, _ in scheduler.due(now)}
+        for job in scheduler.jobs:
+            upcoming = Cron(job.cron).next_after(now).strftime("%Y-%m-%d %H:%M %Z")
+            state = f"due now, then {upcoming}" if job.name in due else upcoming
+            extra = " ".join(f"{k}={v}" for k, v in job.args.items())
+            timeout = f" timeout={format_duration(job.timeout)}" if job.timeout else ""
+            out.write(f"{job.name:<22} {job.spider:<13} {job.cron:<15} next: {state}{timeout} {extra}".rstrip() + "\n")
+        return 0
+    if args.once:
+        return scheduler.run_once()
+    return scheduler.run_forever()
+
+
 def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
@@ -261,8 +282,27 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
     index.add_argument("file")
     index.add_argument("--deadletter", help="dead-letter file (default: under CORPUS_ES_DEADLETTER_DIR/index/)")
 
+    sched = sub.add_parser(
+        "schedule",
+        help="run crawls on their cron times from a schedule file (foreground service)",
+        description="Starts each job of the schedule file (default: schedules.toml) on its cron times, "
+        "Europe/Berlin, one `scrapy crawl` process per run; never two runs of a job at once; a run over "
+        "its timeout gets SIGINT, then SIGTERM. Every run is recorded in corpus-crawls (or "
+        "<data>/crawls.jsonl) and logs to <data>/logs/<job>/.",
+    )
+    sched.add_argument("--file", default="schedules.toml", help="schedule file (default: schedules.toml)")
+    sched.add_argument("--data-dir", default=os.environ.get("CORPUS_OUTPUT_DIR", "data"),
+                       help="locks, state, logs and the local run log (default: data or $CORPUS_OUTPUT_DIR)")
+    sched.add_argument("--kill-grace", type=float, default=30.0,
+                       help="seconds between SIGINT, SIGTERM and SIGKILL for a run over its timeout")
+    mode = sched.add_mutually_exclusive_group()
+    mode.add_argument("--once", action="store_true", help="run the jobs that are due now, wait for them, exit")
+    mode.add_argument("--list", action="store_true", help="print each job with its next run time")
+
     args = parser.parse_args(argv)
     try:
+        if args.command == "schedule":
+            return _schedule(args, stdout)
         if args.command == "es":
             return asyncio.run(_es_setup() if args.es_command == "setup" else _es_status())
         if args.command == "index":

@@ -73,6 +73,11 @@ class CrawlRecord:
         self.crawler = crawler
         self.config = EsConfig.from_settings(crawler.settings)
         self.log_path = Path(crawler.settings.get("CORPUS_OUTPUT_DIR", "data")) / "crawls.jsonl"
+        # under `corpus schedule`: the scheduler's run id, job, and where it collects the record
+        self.run_id = crawler.settings.get("CORPUS_RUN_ID") or None
+        self.job = crawler.settings.get("CORPUS_JOB") or None
+        record_file = crawler.settings.get("CORPUS_RECORD_FILE")
+        self.record_file = Path(record_file) if record_file else None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlRecord:
@@ -85,27 +90,42 @@ class CrawlRecord:
         stats = dict(self.crawler.stats.get_stats())
         stats.setdefault("finish_time", datetime.now().astimezone())
         record = build_record(spider, stats, reason)
-        if self.config.enabled and await self._to_elasticsearch(record):
+        if self.run_id:
+            record["id"] = self.run_id
+        if self.job:
+            record["job"] = self.job
+        if self.record_file is not None:  # the scheduler adds the exit status and stores it
+            self.record_file.parent.mkdir(parents=True, exist_ok=True)
+            self.record_file.write_text(json.dumps(record, ensure_ascii=False, default=str), "utf-8")
             return
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("a", encoding="utf-8") as f:
-            f.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-        logger.info("Crawl record written to %s", self.log_path)
+        await store_record(record, self.config, self.log_path)
 
-    async def _to_elasticsearch(self, record: dict[str, Any]) -> bool:
-        from elasticsearch import AsyncElasticsearch
 
-        from corpus.search.setup import setup
+async def store_record(record: dict[str, Any], config: EsConfig, log_path: Path) -> None:
+    """Index a run record into ``corpus-crawls``; on any failure, or without Elasticsearch, append it
+    to the local JSON Lines log: no run goes unrecorded."""
+    if config.enabled and await _to_elasticsearch(record, config):
+        return
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("a", encoding="utf-8") as f:
+        f.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+    logger.info("Crawl record written to %s", log_path)
 
-        client = AsyncElasticsearch(**self.config.client_kwargs())
-        try:
-            await setup(client, self.config)
-            await client.index(index=self.config.alias("crawls"), id=record["id"], document=record,
-                               require_alias=True, refresh="wait_for")
-        except Exception as exc:  # any failure: fall back to the local log, never lose the record
-            logger.warning("Crawl record not indexed (%s: %s); writing it locally", type(exc).__name__, exc)
-            return False
-        finally:
-            await client.close()
-        logger.info("Crawl record %s indexed into %s", record["id"], self.config.alias("crawls"))
-        return True
+
+async def _to_elasticsearch(record: dict[str, Any], config: EsConfig) -> bool:
+    from elasticsearch import AsyncElasticsearch
+
+    from corpus.search.setup import setup
+
+    client = AsyncElasticsearch(**config.client_kwargs())
+    try:
+        await setup(client, config)
+        await client.index(index=config.alias("crawls"), id=record["id"], document=record,
+                           require_alias=True, refresh="wait_for")
+    except Exception as exc:  # any failure: fall back to the local log, never lose the record
+        logger.warning("Crawl record not indexed (%s: %s); writing it locally", type(exc).__name__, exc)
+        return False
+    finally:
+        await client.close()
+    logger.info("Crawl record %s indexed into %s", record["id"], config.alias("crawls"))
+    return True

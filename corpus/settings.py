@@ -57,6 +57,15 @@ CORPUS_TOPIC_TERMS_FILE = _env("CORPUS_TOPIC_TERMS_FILE", "")
 #   `scrapy crawl` exit with status 1 when not a single page could be fetched.
 CORPUS_HEALTH_ENABLED = _env_bool("CORPUS_HEALTH_ENABLED", True)
 
+# --- Scheduled runs (set by `corpus schedule` on each crawl it starts; not for hand use) ---
+# CORPUS_RUN_ID (str): the run's id, used as the id of its record in corpus-crawls.
+# CORPUS_JOB (str): the schedule job the run belongs to.
+# CORPUS_RECORD_FILE (str path): write the crawl record here; the scheduler adds the exit
+#   status and stores it (Elasticsearch or crawls.jsonl).
+CORPUS_RUN_ID = ""
+CORPUS_JOB = ""
+CORPUS_RECORD_FILE = ""
+
 # --- Elasticsearch ------------------------------------------------------------------
 # Indexing is on when an address is given; without one, only the JSON Lines feed is written.
 # CORPUS_ES_HOSTS (list, default from env ELASTICSEARCH_URL, else empty = off): node URLs.

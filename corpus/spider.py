@@ -61,7 +61,8 @@ class CrawlArgs(BaseModel):
         "recent", description="recent: feeds and section fronts; backfill: listings and sitemap"
     )
     since: date | None = Field(
-        None, description="backfill: stop paging listings at teasers older than this (YYYY-MM-DD)"
+        None, description="backfill: stop paging listings at teasers older than this (YYYY-MM-DD, or "
+        "30d for 30 days before today, as scheduled backfills use it)"
     )
     max_pages: int = Field(
         50, ge=1, le=100_000, description="backfill: at most this many pages per listing/sitemap"
@@ -89,6 +90,13 @@ class CrawlArgs(BaseModel):
     def _split_commas(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("since", mode="before")
+    @classmethod
+    def _relative_since(cls, value: Any) -> Any:
+        if isinstance(value, str) and re.fullmatch(r"\d{1,4}d", value.strip()):
+            return datetime.now(BERLIN).date() - timedelta(days=int(value.strip()[:-1]))
         return value
 
     @field_validator("base_url")

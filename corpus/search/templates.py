@@ -143,6 +143,14 @@ CRAWL_PROPERTIES: dict[str, Any] = {
     "drops": {"type": "object", "enabled": False},
     "extraction": {"type": "object", "enabled": False},
     "stats": {"type": "object", "enabled": False},
+    # runs started by `corpus schedule`
+    "job": _KEYWORD,
+    "scheduled_for": _DATE,
+    "status": _KEYWORD,  # ok, failed, timeout, stopped
+    "exit_code": {"type": "integer"},
+    "timed_out": {"type": "boolean"},
+    "signals": _KEYWORD,
+    "log_file": _KEYWORD,
 }
 
 _PROPERTIES = {"articles": ARTICLE_PROPERTIES, "comments": COMMENT_PROPERTIES, "crawls": CRAWL_PROPERTIES}
