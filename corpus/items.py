@@ -71,6 +71,7 @@ class Article:
     topic_score: float | None = None
     in_scope: bool | None = None
     content_hash: str | None = None
+    version: int | None = None  # 1, + 1 for every content change seen on a revisit
     # which extraction layer filled each field (jsonld, meta, selector, generic)
     extraction: dict[str, str] = field(default_factory=dict)
 

@@ -57,6 +57,24 @@ CORPUS_TOPIC_TERMS_FILE = _env("CORPUS_TOPIC_TERMS_FILE", "")
 #   `scrapy crawl` exit with status 1 when not a single page could be fetched.
 CORPUS_HEALTH_ENABLED = _env_bool("CORPUS_HEALTH_ENABLED", True)
 
+# --- Incremental crawling --------------------------------------------------------------
+# CORPUS_INCREMENTAL (bool, default True): skip article links the corpus already has
+#   (looked up in Elasticsearch by id, or in CORPUS_STATE_FILE without it), except articles
+#   published within the revisit window. The spider argument `incremental=false` turns it
+#   off for one crawl. Example: -s CORPUS_INCREMENTAL=False
+CORPUS_INCREMENTAL = _env_bool("CORPUS_INCREMENTAL", True)
+# CORPUS_REVISIT_DAYS (float, default 3): articles published this many days back or less are
+#   fetched again on every crawl (edits, new comments); an outlet may set its own
+#   (`revisit_days` on the spider). Example: -s CORPUS_REVISIT_DAYS=7
+CORPUS_REVISIT_DAYS = _env_float("CORPUS_REVISIT_DAYS", 3.0)
+# CORPUS_STATE_FILE (str path, default "" = <CORPUS_OUTPUT_DIR>/state.sqlite): the local store
+#   of seen articles, their versions and written comments, used when no Elasticsearch is set.
+CORPUS_STATE_FILE = _env("CORPUS_STATE_FILE", "")
+# JOBDIR (str path, Scrapy's, default unset): keep the crawl's queue and seen requests on disk
+#   so that a stopped crawl (Ctrl-C, SIGTERM, a crash) continues where it was when started
+#   again with the same JOBDIR. One directory per spider and run series.
+#   Example: scrapy crawl cicero -a mode=backfill -a since=2023-01-01 -s JOBDIR=data/jobs/cicero-backfill
+
 # --- Scheduled runs (set by `corpus schedule` on each crawl it starts; not for hand use) ---
 # CORPUS_RUN_ID (str): the run's id, used as the id of its record in corpus-crawls.
 # CORPUS_JOB (str): the schedule job the run belongs to.
@@ -137,6 +155,7 @@ ITEM_PIPELINES = {
     "pipelines.authors.AuthorsPipeline": 400,
     "pipelines.topics.TopicsPipeline": 500,
     "pipelines.dedupe.DedupePipeline": 600,
+    "pipelines.state.StatePipeline": 650,  # versions and seen comments, only without Elasticsearch
     "pipelines.elasticsearch.ElasticsearchPipeline": 700,  # only when CORPUS_ES_HOSTS is set
 }
 

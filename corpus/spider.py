@@ -37,7 +37,9 @@ from corpus.items import Article, Comment
 from corpus.normalize.dates import BERLIN, parse_date
 from corpus.normalize.text import clean_text
 from corpus.normalize.urls import canonicalize_url, content_hash, url_id
+from corpus.search.config import EsConfig
 from corpus.sitemaps import parse_sitemap
+from corpus.state import SeenFilter, local_state
 
 if TYPE_CHECKING:
     from scrapy.http import Response
@@ -79,6 +81,10 @@ class CrawlArgs(BaseModel):
         description="backfill: extra listing paths (topic/tag pages), comma-separated",
     )
     days: int = Field(3, ge=1, le=365, description="recent: news sitemap entries published in the last N days")
+    incremental: bool = Field(
+        True, description="skip articles the corpus already has, except those published within the "
+        "outlet's revisit window (CORPUS_REVISIT_DAYS)"
+    )
     comments: bool = Field(True, description="collect reader comments")
     max_comment_pages: int = Field(50, ge=1, description="comment pages followed per article")
     base_url: str | None = Field(
@@ -145,6 +151,9 @@ class OutletSpider(scrapy.Spider):
     deny_path: ClassVar[re.Pattern[str] | None] = None
     parser: ClassVar[type[OutletParser]] = OutletParser
     extra_args: ClassVar[tuple[str, ...]] = ()
+    # articles published this many days back are fetched again (edits, new comments);
+    # None: the CORPUS_REVISIT_DAYS setting
+    revisit_days: ClassVar[float | None] = None
 
     @classmethod
     def check_args(cls, kwargs: dict[str, Any]) -> CrawlArgs:
@@ -204,6 +213,41 @@ class OutletSpider(scrapy.Spider):
             return False
         return bool(self.article_path.match(path))
 
+    @property
+    def seen(self) -> SeenFilter | None:
+        """The incremental filter (``None`` when the crawl fetches every article link)."""
+        if "_seen" not in self.__dict__:
+            settings = self.crawler.settings
+            self._seen: SeenFilter | None = None
+            if self.args.incremental and settings.getbool("CORPUS_INCREMENTAL", True):
+                es = EsConfig.from_settings(settings)
+                days = self.revisit_days
+                if days is None:
+                    days = settings.getfloat("CORPUS_REVISIT_DAYS", 3)
+                self._seen = SeenFilter(days, es=es, local=local_state(settings), stats=self.crawler.stats)
+        return self._seen
+
+    def article_requests(self, urls: list[str], meta: dict[str, dict[str, Any]] | None = None
+                         ) -> Iterator[scrapy.Request]:
+        """Requests for the article links of one page, minus what the corpus already has (one lookup).
+
+        ``meta`` gives request meta per URL (a news sitemap's date and title)."""
+        meta = meta or {}
+        requests = [self.article_request(url, **meta.get(url, {})) for url in dict.fromkeys(urls)]
+        if self.seen is None or not requests:
+            yield from requests
+            return
+        ids = [url_id(canonicalize_url(self.unbase(r.url))) for r in requests]
+        wanted = self.seen.wanted(ids)
+        for request, article_id in zip(requests, ids, strict=True):
+            if article_id in wanted:
+                yield request
+
+    def closed(self, reason: str) -> None:
+        seen = self.__dict__.get("_seen")
+        if seen is not None:
+            seen.close()
+
     def article_request(self, url: str, **meta: Any) -> scrapy.Request:
         # Drop query and fragment: "?page=1#comments" is a comment page, "#comments" noise.
         parts = urlsplit(url)
@@ -231,26 +275,26 @@ class OutletSpider(scrapy.Spider):
             return
         response.selector.remove_namespaces()
         links = response.xpath("//item/link/text() | //entry/link/@href").getall()
-        found = 0
+        articles = []
         for link in links:
             url = urljoin(response.url, link.strip())
             if self.is_article_url(url):
-                found += 1
-                yield self.article_request(url)
+                articles.append(url)
             else:
                 self.crawler.stats.inc_value("corpus/links/not_article")
-        logger.info("feed %s: %d article links of %d", response.url, found, len(links))
+        logger.info("feed %s: %d article links of %d", response.url, len(articles), len(links))
+        yield from self.article_requests(articles)
 
     def parse_listing(self, response: Response, page_no: int | None = None) -> Iterator[scrapy.Request]:
         """Section or topic page -> article requests, and the next page in backfill mode."""
         self.crawler.stats.inc_value("corpus/pages/listing")
-        seen: set[str] = set()
+        links: dict[str, None] = {}
         for href in response.css("a::attr(href)").getall():
             url = response.urljoin(href.strip()).split("#", 1)[0]
-            if url not in seen and self.is_article_url(url):
-                seen.add(url)
-                yield self.article_request(url)
-        found = len(seen)
+            if url not in links and self.is_article_url(url):
+                links[url] = None
+        yield from self.article_requests(list(links))
+        found = len(links)
         if found == 0:
             self.crawler.stats.inc_value("corpus/listing/empty")
             logger.warning("listing %s yielded no article links: its URL or the article URL pattern of %s "
@@ -295,6 +339,7 @@ class OutletSpider(scrapy.Spider):
             return
         oldest = self.args.since if self.mode == "backfill" else self.today() - timedelta(days=self.args.days)
         found = 0
+        articles: list[tuple[str, dict[str, Any]]] = []
         for entry in sitemap.entries:
             loc = self.rebase(urljoin(response.url, entry.loc))
             if sitemap.kind == "sitemapindex":
@@ -313,7 +358,8 @@ class OutletSpider(scrapy.Spider):
             if self.is_article_url(loc):
                 found += 1
                 # a news sitemap's date and title stand in when the page itself lacks them
-                yield self.article_request(loc, sitemap_published=entry.date, sitemap_title=entry.news_title)
+                articles.append((loc, {"sitemap_published": entry.date, "sitemap_title": entry.news_title}))
+        yield from self.article_requests([url for url, _ in articles], meta=dict(articles))
         logger.info("sitemap %s: %d article links of %d entries", response.url, found, len(sitemap.entries))
 
     def today(self) -> date:

@@ -9,8 +9,10 @@ follow their article's fate: the spider emits an article before its comments.
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 
 from corpus.items import Article, Comment
+from corpus.state import local_state
 from corpus.topics import default_tagger
 from pipelines._base import BasePipeline
 
@@ -36,6 +38,8 @@ class TopicsPipeline(BasePipeline):
             item.in_scope = result.in_scope
             self.stats.inc_value(f"corpus/scope/{'in' if result.in_scope else 'out'}")
             if not result.in_scope and not self.keep_all:
+                if item.id and self.settings.getbool("CORPUS_INCREMENTAL", True):
+                    local_state(self.settings).record_seen(asdict(item))  # not fetched again next time
                 raise self.drop("out of scope", "article", level=logging.INFO)
             if item.id:
                 self.kept.add(item.id)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -43,6 +45,10 @@ def make_spider(spider_cls: type = CiceroSpider, **kwargs: Any) -> Any:
     """A spider bound to a test crawler with the project's settings (stats included)."""
     settings = {k: getattr(project_settings, k) for k in dir(project_settings) if k.isupper()}
     settings["CORPUS_ES_HOSTS"] = ""  # parser and pipeline tests stop before indexing (see test_elasticsearch.py)
+    settings["CORPUS_INCREMENTAL"] = False  # discovery tests see every link (tests/test_incremental.py has the filter)
+    # a fresh local state per spider: nothing is "already written" from an earlier test
+    settings["CORPUS_STATE_FILE"] = os.path.join(tempfile.mkdtemp(prefix="corpus-state-"), "state.sqlite")
+    settings.update(kwargs.pop("_settings", {}))
     crawler = get_crawler(spider_cls, settings)
     spider = crawler._create_spider(**kwargs)
     crawler.spider = spider

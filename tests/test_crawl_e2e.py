@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,8 @@ pytestmark = pytest.mark.e2e
 def crawl(*args: str, env: dict | None = None, timeout: int = 120) -> subprocess.CompletedProcess:
     # these crawls test the JSON Lines output: no Elasticsearch (tests/test_elasticsearch.py has that)
     base = {k: v for k, v in os.environ.items() if k not in ("ELASTICSEARCH_URL", "CORPUS_ES_HOSTS")}
+    # each crawl starts from an empty local state unless the test gives one
+    base["CORPUS_STATE_FILE"] = os.path.join(tempfile.mkdtemp(prefix="corpus-state-"), "state.sqlite")
     return subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "cicero", *args, *FAST],
         cwd=ROOT, capture_output=True, text=True, timeout=timeout,

@@ -62,3 +62,22 @@ def test_mappings_cover_every_item_field():
     assert body["template"]["mappings"]["dynamic"] == "strict"
     assert body["index_patterns"] == ["corpus-articles-v*"]
     assert asdict(Article(url="u", outlet="o"))["item_type"] == "article"
+
+
+def test_a_changed_article_leaves_its_previous_version_for_the_history_index():
+    from corpus.search.documents import superseded
+
+    stored = {"content_hash": "old", "version": 2, "title": "Vorher", "teaser": "T", "body": "Alter Text",
+              "first_seen_at": "2024-05-01T10:00:00+02:00", "modified_at": "2024-05-02T09:00:00+02:00",
+              "outlet": "cicero", "url": "https://www.cicero.de/a", "published_at": "2024-05-01"}
+    doc = {"item_type": "article", "id": "a1", "content_hash": "new", "crawled_at": "2024-05-03T08:00:00+02:00"}
+    history = superseded(doc, stored)
+    assert history == {
+        "item_type": "article_version", "id": "a1-v2", "article_id": "a1", "outlet": "cicero",
+        "url": "https://www.cicero.de/a", "version": 2, "title": "Vorher", "teaser": "T", "body": "Alter Text",
+        "content_hash": "old", "published_at": "2024-05-01", "valid_from": "2024-05-02T09:00:00+02:00",
+        "superseded_at": "2024-05-03T08:00:00+02:00",
+    }
+    assert superseded({**doc, "content_hash": "old"}, stored) is None  # unchanged: nothing to keep
+    assert superseded(doc, None) is None  # new article
+    assert superseded({**doc, "item_type": "comment"}, stored) is None

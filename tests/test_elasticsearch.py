@@ -52,7 +52,7 @@ def prefix(es: Elasticsearch) -> Iterator[str]:
     name = f"corpustest-{uuid.uuid4().hex[:8]}"
     yield name
     es.indices.delete(index=f"{name}-*", ignore_unavailable=True, allow_no_indices=True)
-    for kind in ("articles", "comments", "crawls"):
+    for kind in ("articles", "comments", "crawls", "articles-history"):
         es.options(ignore_status=404).indices.delete_index_template(name=f"{name}-{kind}")
 
 
@@ -72,6 +72,10 @@ def crawl(url: str, prefix: str, server: FixtureServer, tmp_path: Path, *args: s
     return result
 
 
+# a revisit window reaching back to the fixture articles (2023)
+REVISIT_ALL = ("-s", "CORPUS_REVISIT_DAYS=100000")
+
+
 def docs(es: Elasticsearch, index: str) -> dict[str, dict]:
     es.indices.refresh(index=index)
     hits = es.search(index=index, size=1000, query={"match_all": {}})["hits"]["hits"]
@@ -85,9 +89,9 @@ def test_setup_is_idempotent(es_url, es, prefix):
             return await setup(client, config), await setup(client, config)
 
     first, second = asyncio.run(run())
-    assert len(first) == 6  # three templates, three indices with aliases
+    assert len(first) == 8  # four templates, four indices with aliases
     assert second == []
-    for kind in ("articles", "comments", "crawls"):
+    for kind in ("articles", "comments", "crawls", "articles-history"):
         assert es.indices.get_alias(name=f"{prefix}-{kind}") == {
             f"{prefix}-{kind}-v1": {"aliases": {f"{prefix}-{kind}": {"is_write_index": True}}}
         }
@@ -144,7 +148,13 @@ def test_crawling_twice_updates_instead_of_duplicating(es_url, es, prefix, tmp_p
         assert seed["version"] == 1 and seed["first_seen_at"] == seed["last_seen_at"]
         assert all(c["article_id"] in articles for c in comments.values())
 
-        crawl(es_url, prefix, server, tmp_path)
+        # the fixture articles are from 2023, outside the revisit window: a second crawl leaves them be
+        before = len(server.requests)
+        skipped = crawl(es_url, prefix, server, tmp_path)
+        assert not any(p.startswith("/aussenpolitik/") for p in server.requests[before:])
+        assert "'corpus/seen/skipped'" in skipped.stderr and "'corpus/seen/new'" not in skipped.stderr
+        # with a window that reaches them, they are fetched again and updated in place
+        crawl(es_url, prefix, server, tmp_path, *REVISIT_ALL)
         again = docs(es, f"{prefix}-articles")
         assert set(again) == set(articles)
         assert len(docs(es, f"{prefix}-comments")) == 11
@@ -158,7 +168,7 @@ def test_crawling_twice_updates_instead_of_duplicating(es_url, es, prefix, tmp_p
     with FixtureServer("cicero", "https://www.cicero.de") as server:
         body = changed.replace("https://www.cicero.de", server.base_url).encode()
         server.overrides[SEED_PATH] = (200, body, "text/html; charset=utf-8")
-        crawl(es_url, prefix, server, tmp_path)
+        crawl(es_url, prefix, server, tmp_path, *REVISIT_ALL)
     final = docs(es, f"{prefix}-articles")
     assert set(final) == set(articles)
     assert final[seed_id]["version"] == 2
@@ -166,9 +176,17 @@ def test_crawling_twice_updates_instead_of_duplicating(es_url, es, prefix, tmp_p
     assert final[seed_id]["modified_at"] is not None
     assert final[seed_id]["first_seen_at"] == seed["first_seen_at"]
     assert all(v["version"] == 1 for k, v in final.items() if k != seed_id)
+    # what the article said before is kept, once
+    history = docs(es, f"{prefix}-articles-history")
+    assert list(history) == [f"{seed_id}-v1"]
+    old = history[f"{seed_id}-v1"]
+    assert old["article_id"] == seed_id and old["version"] == 1 and old["title"] == seed["title"]
+    assert "lässt Kim Jong-un gerade seine Koffer packen" in old["body"]
+    assert old["superseded_at"] == final[seed_id]["last_seen_at"]
+    assert len(docs(es, f"{prefix}-comments")) == 11  # revisits add no duplicate comments
     # every run is on record
-    runs = docs(es, f"{prefix}-crawls")
-    assert len(runs) == 3 and all(r["items_indexed"] == 14 and not r["failed"] for r in runs.values())
+    runs = sorted(docs(es, f"{prefix}-crawls").values(), key=lambda r: r["start"])
+    assert [r["items_indexed"] for r in runs] == [14, 0, 14, 14] and not any(r["failed"] for r in runs)
 
 
 def test_index_command_reads_crawl_output(es_url, es, prefix, tmp_path):

@@ -212,7 +212,8 @@ def test_a_hanging_crawl_is_stopped_after_its_timeout(tmp_path, caplog):
     clock = Clock(datetime.now(BERLIN))
     # every page of the fixture site answers only after two minutes: the crawl hangs
     with FixtureServer("cicero", "https://www.cicero.de", delays={"/": 120}) as server:
-        job = Job("cicero-recent", "cicero", "0 * * * *", {"base_url": server.base_url}, dict(FAST), timeout=600)
+        job = Job("cicero-recent", "cicero", "0 * * * *", {"base_url": server.base_url},
+                  {**FAST, "CORPUS_OUTPUT_DIR": str(tmp_path / "out")}, timeout=600)
         scheduler = Scheduler([job], tmp_path, clock=clock, spawn=no_es_spawn, kill_grace=30,
                               store=records.append)
         scheduler.tick()
@@ -244,7 +245,8 @@ def test_the_service_stops_its_crawls_cleanly_on_sigterm(tmp_path):
         schedule = tmp_path / "s.toml"
         schedule.write_text(f'[jobs.cicero-recent]\nspider = "cicero"\ncron = "0 * * * *"\n'
                             f'args = {{ base_url = "{server.base_url}" }}\n'
-                            f'settings = {{ DOWNLOAD_DELAY = "0", AUTOTHROTTLE_ENABLED = "False" }}\n')
+                            f'settings = {{ DOWNLOAD_DELAY = "0", AUTOTHROTTLE_ENABLED = "False", '
+                            f'CORPUS_OUTPUT_DIR = "{tmp_path / "out"}" }}\n')
         env = {k: v for k, v in os.environ.items() if k not in ("ELASTICSEARCH_URL", "CORPUS_ES_HOSTS")}
         service = subprocess.Popen(
             [sys.executable, "-m", "corpus.cli", "schedule", "--file", str(schedule), "--data-dir", str(tmp_path),

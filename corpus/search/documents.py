@@ -5,7 +5,8 @@ URL; for comments the outlet's comment id), so crawling a page again updates
 its document instead of adding one. :func:`merge` carries over what only the
 index knows: ``first_seen_at`` stays, ``last_seen_at`` moves to this crawl,
 ``version`` counts content changes (a changed ``content_hash``), and
-``modified_at`` moves only when the content changed.
+``modified_at`` moves only when the content changed; :func:`superseded` keeps
+the replaced title, teaser and body as a document of ``corpus-articles-history``.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from typing import Any
 
 from corpus.normalize.urls import content_hash
 
-# What the indexer reads back from a stored document before overwriting it.
-STORED_FIELDS = ("first_seen_at", "last_seen_at", "version", "content_hash", "modified_at")
-KIND_BY_TYPE = {"article": "articles", "comment": "comments"}
+# What the indexer reads back from a stored document before overwriting it (for articles also
+# what a superseded version keeps).
+STORED_FIELDS = ("first_seen_at", "last_seen_at", "version", "content_hash", "modified_at",
+                 "title", "teaser", "body", "outlet", "url", "published_at")
+KIND_BY_TYPE = {"article": "articles", "comment": "comments", "article_version": "articles-history"}
 
 
 def kind_of(doc: dict[str, Any]) -> str:
@@ -32,6 +35,8 @@ def kind_of(doc: dict[str, Any]) -> str:
 def to_document(item: dict[str, Any]) -> dict[str, Any]:
     """The document for a new item (no stored version yet)."""
     doc = {k: v for k, v in item.items() if not k.startswith("_")}
+    if doc.get("item_type") == "article_version":
+        return doc  # written once, as built by superseded()
     if doc.get("item_type") == "comment":
         doc["content_hash"] = content_hash(doc.get("author"), doc.get("title"), doc.get("text"))
     seen = doc.get("crawled_at")
@@ -63,3 +68,30 @@ def merge(doc: dict[str, Any], stored: dict[str, Any] | None) -> dict[str, Any]:
         else:
             merged["modified_at"] = stored.get("modified_at") or doc.get("modified_at")
     return merged
+
+
+def superseded(doc: dict[str, Any], stored: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The history document for the stored version of an article whose content changed, else ``None``.
+
+    Args:
+        doc: the new article document.
+        stored: the stored fields of the same id (``STORED_FIELDS``).
+    """
+    if not stored or doc.get("item_type") != "article" or stored.get("content_hash") == doc.get("content_hash"):
+        return None
+    version = int(stored.get("version") or 1)
+    return {
+        "item_type": "article_version",
+        "id": f"{doc['id']}-v{version}",
+        "article_id": doc["id"],
+        "outlet": stored.get("outlet") or doc.get("outlet"),
+        "url": stored.get("url") or doc.get("url"),
+        "version": version,
+        "title": stored.get("title"),
+        "teaser": stored.get("teaser"),
+        "body": stored.get("body"),
+        "content_hash": stored.get("content_hash"),
+        "published_at": stored.get("published_at"),
+        "valid_from": stored.get("modified_at") or stored.get("first_seen_at"),
+        "superseded_at": doc.get("crawled_at"),
+    }

@@ -40,7 +40,7 @@ from elasticsearch import ApiError, AsyncElasticsearch, AuthenticationException,
 
 from corpus.normalize.dates import BERLIN
 from corpus.search.config import EsConfig
-from corpus.search.documents import STORED_FIELDS, kind_of, merge, to_document
+from corpus.search.documents import STORED_FIELDS, kind_of, merge, superseded, to_document
 from corpus.search.setup import setup
 
 logger = logging.getLogger(__name__)
@@ -305,12 +305,19 @@ class Indexer:
                 if previous is None:  # deleted in between: create again next round
                     retry.append(item)
                     continue
+                document = to_document(item)
+                history = superseded(document, previous)
+                if history is not None:  # the replaced version, kept before the article is overwritten
+                    updates.append(history)
+                    operations.append({"index": {"_index": self.config.alias("articles-history"),
+                                                 "_id": history["id"]}})
+                    operations.append(history)
                 updates.append(item)
                 operations.append({"index": {
                     "_index": self.config.alias(kind_of(item)), "_id": item["id"],
                     "if_seq_no": previous["_seq_no"], "if_primary_term": previous["_primary_term"],
                 }})
-                operations.append(merge(to_document(item), previous))
+                operations.append(merge(document, previous))
             if updates:
                 retry.extend(await self._send(updates, operations, None))
         return retry
@@ -326,6 +333,9 @@ class Indexer:
         for item, result in zip(items, response["items"], strict=True):
             action, outcome = next(iter(result.items()))
             status = outcome.get("status", 0)
+            if item.get("item_type") == "article_version" and (200 <= status < 300 or status == 409):
+                self.stats.inc_value("corpus/es/history")  # 409: that version is stored already
+                continue
             if 200 <= status < 300:
                 self.indexed += 1
                 self.stats.inc_value("corpus/es/indexed")

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 VERSION = 1
-KINDS = ("articles", "comments", "crawls")
+KINDS = ("articles", "comments", "crawls", "articles-history")
 
 ANALYSIS: dict[str, Any] = {
     "filter": {
@@ -153,7 +153,26 @@ CRAWL_PROPERTIES: dict[str, Any] = {
     "log_file": _KEYWORD,
 }
 
-_PROPERTIES = {"articles": ARTICLE_PROPERTIES, "comments": COMMENT_PROPERTIES, "crawls": CRAWL_PROPERTIES}
+# One document per superseded version of an article (id "<article id>-v<version>"): what the
+# article said before a revisit found it changed.
+HISTORY_PROPERTIES: dict[str, Any] = {
+    "item_type": _KEYWORD,
+    "id": _KEYWORD,
+    "article_id": _KEYWORD,
+    "outlet": _KEYWORD,
+    "url": _KEYWORD,
+    "version": {"type": "integer"},
+    "title": _text(keyword=True),
+    "teaser": _text(),
+    "body": _text(),
+    "content_hash": _KEYWORD,
+    "published_at": _DATE,
+    "valid_from": _DATE,
+    "superseded_at": _DATE,
+}
+
+_PROPERTIES = {"articles": ARTICLE_PROPERTIES, "comments": COMMENT_PROPERTIES, "crawls": CRAWL_PROPERTIES,
+               "articles-history": HISTORY_PROPERTIES}
 
 
 def index_name(prefix: str, kind: str, version: int = VERSION) -> str:

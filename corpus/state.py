@@ -1,0 +1,253 @@
+"""What the corpus already has, so that a crawl fetches only what is new or may have changed.
+
+:class:`SeenFilter` decides, for the article links a feed, listing or
+sitemap page yields, which to fetch: links the corpus does not have, and
+articles it has that were published within the revisit window (they may
+have been edited or got new comments). Everything else is skipped and
+counted. The check is one batched lookup per page, cached for the crawl:
+
+- with Elasticsearch: one ``mget`` by id on ``corpus-articles`` (only
+  ``published_at`` is read). When Elasticsearch cannot answer, links are
+  fetched (never lost) and one warning is logged.
+- without Elasticsearch: :class:`LocalState`, a SQLite file under the output
+  directory (``<data>/state.sqlite``), which the ``state`` pipeline keeps:
+  article ids with their date, content hash and version, the superseded
+  versions (title, teaser, body), and the comment ids already written.
+  Articles dropped as out of scope are remembered there in both cases, so
+  they are not fetched again either.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from corpus.normalize.dates import parse_date
+from corpus.search.config import EsConfig
+
+BERLIN = ZoneInfo("Europe/Berlin")
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Known:
+    """What the corpus holds for one article id."""
+
+    published_at: str | None = None
+    content_hash: str | None = None
+    version: int = 1
+
+
+class LocalState:
+    """The SQLite store used without Elasticsearch (one file; safe for one crawl process at a time per file)."""
+
+    SCHEMA = """
+    CREATE TABLE IF NOT EXISTS articles (
+        id TEXT PRIMARY KEY, outlet TEXT, url TEXT, published_at TEXT, content_hash TEXT,
+        version INTEGER NOT NULL DEFAULT 1, title TEXT, teaser TEXT, body TEXT,
+        first_seen_at TEXT, last_seen_at TEXT, modified_at TEXT);
+    CREATE TABLE IF NOT EXISTS article_versions (
+        id TEXT PRIMARY KEY, article_id TEXT, version INTEGER, title TEXT, teaser TEXT, body TEXT,
+        content_hash TEXT, valid_from TEXT, superseded_at TEXT);
+    CREATE TABLE IF NOT EXISTS comments (id TEXT PRIMARY KEY, article_id TEXT, content_hash TEXT);
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self.db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.executescript(self.SCHEMA)
+
+    def lookup(self, ids: list[str]) -> dict[str, Known]:
+        found: dict[str, Known] = {}
+        with self._lock:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                for row in self.db.execute(
+                    f"SELECT id, published_at, content_hash, version FROM articles WHERE id IN ({marks})", chunk
+                ):
+                    found[row[0]] = Known(row[1], row[2], row[3])
+        return found
+
+    def record_seen(self, item: dict[str, Any]) -> None:
+        """Remember an article that was fetched but not kept (out of scope), so it is not fetched again."""
+        with self._lock, self.db:
+            self.db.execute(
+                "INSERT OR IGNORE INTO articles (id, outlet, url, published_at, first_seen_at, last_seen_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (item["id"], item.get("outlet"), item.get("url"), item.get("published_at"),
+                 item.get("crawled_at"), item.get("crawled_at")))
+
+    def record_article(self, item: dict[str, Any]) -> tuple[int, dict[str, Any] | None]:
+        """Store an article; returns its version and, when its content changed, the superseded one."""
+        now = item.get("crawled_at") or datetime.now(BERLIN).isoformat(timespec="seconds")
+        with self._lock, self.db:
+            row = self.db.execute(
+                "SELECT content_hash, version, title, teaser, body, first_seen_at, modified_at FROM articles "
+                "WHERE id = ?", (item["id"],)).fetchone()
+            if row is None:
+                self.db.execute(
+                    "INSERT INTO articles VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)",
+                    (item["id"], item.get("outlet"), item.get("url"), item.get("published_at"),
+                     item.get("content_hash"), item.get("title"), item.get("teaser"), item.get("body"),
+                     now, now, item.get("modified_at")))
+                return 1, None
+            stored_hash, version, title, teaser, body, first_seen, modified = row
+            if stored_hash == item.get("content_hash"):
+                self.db.execute("UPDATE articles SET last_seen_at = ?, published_at = COALESCE(?, published_at) "
+                                "WHERE id = ?", (now, item.get("published_at"), item["id"]))
+                return version, None
+            previous = {"id": f"{item['id']}-v{version}", "article_id": item["id"], "version": version,
+                        "title": title, "teaser": teaser, "body": body, "content_hash": stored_hash,
+                        "valid_from": modified or first_seen, "superseded_at": now}
+            self.db.execute("INSERT OR REPLACE INTO article_versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            tuple(previous.values()))
+            self.db.execute(
+                "UPDATE articles SET content_hash = ?, version = ?, title = ?, teaser = ?, body = ?, "
+                "last_seen_at = ?, modified_at = ?, published_at = COALESCE(?, published_at) WHERE id = ?",
+                (item.get("content_hash"), version + 1, item.get("title"), item.get("teaser"), item.get("body"),
+                 now, item.get("modified_at") or now, item.get("published_at"), item["id"]))
+            return version + 1, previous
+
+    def new_comment(self, comment_id: str, article_id: str | None, content_hash: str | None) -> bool:
+        """Record a comment; ``False`` when it was already written with the same content."""
+        with self._lock, self.db:
+            row = self.db.execute("SELECT content_hash FROM comments WHERE id = ?", (comment_id,)).fetchone()
+            if row is not None and row[0] == content_hash:
+                return False
+            self.db.execute("INSERT OR REPLACE INTO comments VALUES (?, ?, ?)", (comment_id, article_id, content_hash))
+            return True
+
+    def versions(self, article_id: str) -> list[dict[str, Any]]:
+        """Superseded versions of an article, oldest first."""
+        cursor = self.db.execute("SELECT * FROM article_versions WHERE article_id = ? ORDER BY version",
+                                 (article_id,))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor]
+
+    def close(self) -> None:
+        self.db.close()
+
+
+_OPEN: dict[Path, LocalState] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+def local_state(settings: Any) -> LocalState:
+    """The process's one :class:`LocalState` for ``CORPUS_STATE_FILE`` (spider and pipelines share it)."""
+    path = Path(settings.get("CORPUS_STATE_FILE") or Path(settings.get("CORPUS_OUTPUT_DIR", "data")) / "state.sqlite")
+    key = path.resolve()
+    with _OPEN_LOCK:
+        if key not in _OPEN:
+            _OPEN[key] = LocalState(path)
+        return _OPEN[key]
+
+
+def close_local_states() -> None:
+    with _OPEN_LOCK:
+        for state in _OPEN.values():
+            state.close()
+        _OPEN.clear()
+
+
+class SeenFilter:
+    """Which article links to fetch; see the module docstring.
+
+    Args:
+        revisit_days: articles published this many days back or less are fetched again.
+        es: the Elasticsearch configuration (used when enabled).
+        local: the SQLite store (used without Elasticsearch).
+    """
+
+    def __init__(self, revisit_days: float, es: EsConfig | None = None, local: LocalState | None = None,
+                 stats: Any = None, clock: Any = None) -> None:
+        self.revisit_days = revisit_days
+        self.es = es if es is not None and es.enabled else None
+        self.local = local
+        self.stats = stats
+        self.clock = clock or (lambda: datetime.now(BERLIN))
+        self.cache: dict[str, Known | None] = {}
+        self._client: Any = None
+        self._warned = False
+
+    def _inc(self, key: str, count: int = 1) -> None:
+        if self.stats is not None and count:
+            self.stats.inc_value(f"corpus/seen/{key}", count)
+
+    def _lookup(self, ids: list[str]) -> dict[str, Known]:
+        known = self._es_lookup(ids) if self.es is not None else {}
+        rest = [i for i in ids if i not in known]
+        if rest and self.local is not None:  # without Elasticsearch, and for articles dropped as out of scope
+            known.update(self.local.lookup(rest))
+        return known
+
+    def _es_lookup(self, ids: list[str]) -> dict[str, Known]:
+        from elasticsearch import Elasticsearch, NotFoundError
+
+        if self._client is None:
+            kwargs = self.es.client_kwargs()
+            kwargs["request_timeout"] = min(5.0, float(kwargs.get("request_timeout") or 5.0))
+            kwargs["max_retries"] = 0
+            self._client = Elasticsearch(**kwargs)
+        try:
+            response = self._client.mget(index=self.es.alias("articles"), ids=ids,
+                                         source_includes=["published_at", "content_hash", "version"])
+        except NotFoundError:
+            return {}  # no articles index yet: nothing is known
+        except Exception as exc:  # an outage must not lose links: fetch them
+            self._inc("lookup_failed")
+            if not self._warned:
+                logger.warning("seen check in Elasticsearch failed (%s: %s); fetching links without it",
+                               type(exc).__name__, exc)
+                self._warned = True
+            raise
+        found = {}
+        for doc in response["docs"]:
+            if doc.get("found"):
+                source = doc.get("_source", {})
+                found[doc["_id"]] = Known(source.get("published_at"), source.get("content_hash"),
+                                          int(source.get("version") or 1))
+        return found
+
+    def wanted(self, ids: list[str]) -> set[str]:
+        """The ids among ``ids`` to fetch: unknown ones and known ones inside the revisit window."""
+        unique = list(dict.fromkeys(ids))
+        missing = [i for i in unique if i not in self.cache]
+        if missing:
+            try:
+                known = self._lookup(missing)
+            except Exception:
+                return set(unique)  # not cached: the next page asks again
+            for article_id in missing:
+                self.cache[article_id] = known.get(article_id)
+        horizon = self.clock() - timedelta(days=self.revisit_days)
+        result = set()
+        for article_id in unique:
+            known_article = self.cache[article_id]
+            if known_article is None:
+                self._inc("new")
+                result.add(article_id)
+                continue
+            published = parse_date(known_article.published_at) if known_article.published_at else None
+            moment = published.value if published is not None else None
+            if isinstance(moment, datetime) and moment >= horizon or (
+                moment is not None and not isinstance(moment, datetime) and moment >= horizon.date()
+            ):
+                self._inc("revisit")
+                result.add(article_id)
+            else:
+                self._inc("skipped")
+        return result
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()

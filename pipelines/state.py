@@ -1,0 +1,49 @@
+"""Versions and seen comments without Elasticsearch: the local state store (SQLite).
+
+With Elasticsearch the index keeps versions (see ``corpus/search/documents.py``)
+and superseded versions go to ``corpus-articles-history``; this pipeline then
+does nothing. Without it, every article is recorded in
+``CORPUS_STATE_FILE`` (default ``<CORPUS_OUTPUT_DIR>/state.sqlite``): a
+revisited article whose content changed gets ``version`` + 1 and
+``modified_at``, and its previous title, teaser and body are kept as a
+superseded version. A comment already written with the same content is not
+written again, so a revisit adds only new (or edited) comments to the output.
+The spider's incremental filter reads the same store.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+
+from corpus.items import Article, Comment
+from corpus.normalize.urls import content_hash
+from corpus.search.config import EsConfig
+from corpus.state import LocalState, close_local_states, local_state
+from pipelines._base import BasePipeline
+
+
+class StatePipeline(BasePipeline):
+    def __init__(self, crawler) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(crawler)
+        self.local: LocalState | None = None
+        if not EsConfig.from_settings(self.settings).enabled:
+            self.local = local_state(self.settings)
+
+    def process_item(self, item: Article | Comment) -> Article | Comment:
+        if self.local is None:
+            return item
+        if isinstance(item, Article):
+            version, previous = self.local.record_article(asdict(item))
+            item.version = version
+            if previous is not None:
+                item.modified_at = item.modified_at or item.crawled_at
+                self.stats.inc_value("corpus/state/changed")
+            return item
+        digest = content_hash(item.author, item.title, item.text)
+        if not self.local.new_comment(item.id, item.article_id, digest):
+            raise self.drop("already written", "comment", level=logging.DEBUG)
+        return item
+
+    def close_spider(self) -> None:
+        close_local_states()
