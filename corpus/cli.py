@@ -192,7 +192,8 @@ def _schedule(args: argparse.Namespace, out: TextIO) -> int:
     from corpus.schedule import BERLIN, Cron, Scheduler, format_duration, load_jobs
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
-    scheduler = Scheduler(load_jobs(args.file), args.data_dir, kill_grace=args.kill_grace)
+    scheduler = Scheduler(load_jobs(args.file), args.data_dir, kill_grace=args.kill_grace,
+                          max_parallel=args.max_parallel)
     if args.list:
         now = datetime.now(BERLIN)
         due = {job.name for job, _ in scheduler.due(now)}
@@ -293,6 +294,8 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
     sched.add_argument("--file", default="schedules.toml", help="schedule file (default: schedules.toml)")
     sched.add_argument("--data-dir", default=os.environ.get("CORPUS_OUTPUT_DIR", "data"),
                        help="locks, state, logs and the local run log (default: data or $CORPUS_OUTPUT_DIR)")
+    sched.add_argument("--max-parallel", type=int, default=4,
+                       help="crawls running at once; further due jobs wait (default 4)")
     sched.add_argument("--kill-grace", type=float, default=30.0,
                        help="seconds between SIGINT, SIGTERM and SIGKILL for a run over its timeout")
     mode = sched.add_mutually_exclusive_group()

@@ -14,7 +14,8 @@ forward runs at the first minute after the gap).
   gracefully), then SIGTERM, then SIGKILL, ``kill_grace`` seconds apart; it is
   recorded with status ``timeout``.
 - **Catch-up**: after downtime a job whose cron time passed runs once, not once
-  per missed time. A job that has never run is due at once.
+  per missed time. A job that has never run is due at once. At most
+  ``max_parallel`` crawls run at a time; further due jobs wait for a free slot.
 - **Records**: each run's outcome (start, end, exit status, items
   scraped/dropped/indexed/failed, requests, errors, log file) goes to
   ``corpus-crawls`` in Elasticsearch, or to ``<data>/crawls.jsonl`` without
@@ -361,16 +362,18 @@ class Scheduler:
     def __init__(
         self, jobs: list[Job], data_dir: str | Path = "data", *, clock: Callable[[], datetime] | None = None,
         spawn: Spawn = spawn, kill_grace: float = 30.0,
-        store: Callable[[dict[str, Any]], None] | None = None,
+        store: Callable[[dict[str, Any]], None] | None = None, max_parallel: int = 4,
     ) -> None:
         self.jobs = jobs
         self.data_dir = Path(data_dir)
         self.clock = clock or (lambda: datetime.now(BERLIN))
         self.spawn = spawn
         self.kill_grace = kill_grace
+        self.max_parallel = max(1, max_parallel)
         self.store = store or RecordStore(self.data_dir)
         self.state = State(self.data_dir / "schedule" / "state.json")
         self.running: dict[str, Run] = {}
+        self._started: set[str] = set()  # jobs started by this scheduler
         self.finished: list[dict[str, Any]] = []
         self.stopping = False
 
@@ -391,14 +394,19 @@ class Scheduler:
         return [(job, now if job.name in due else Cron(job.cron).next_after(now)) for job in self.jobs]
 
     # --- one step --------------------------------------------------------------------
-    def tick(self) -> None:
-        """Check running crawls (ends, timeouts), then start what is due."""
+    def tick(self, only: set[str] | None = None) -> None:
+        """Check running crawls (ends, timeouts), then start what is due (at most ``max_parallel``
+        crawls at once; the others stay due and start when a run ends). ``only`` limits the jobs."""
         now = self.clock()
         for run in list(self.running.values()):
             self._watch(run, now)
         if self.stopping:
             return
         for job, fire in self.due(now):
+            if only is not None and job.name not in only:
+                continue
+            if job.name not in self.running and len(self.running) >= self.max_parallel:
+                continue  # still due at the next tick
             if job.name in self.running:
                 logger.warning("job %s: cron time %s passed while run %s is still going; skipped",
                                job.name, fire.isoformat(timespec="minutes"), self.running[job.name].run_id)
@@ -431,6 +439,7 @@ class Scheduler:
         lock.set_crawl_pid(process.pid)
         self.state.set_last_fire(job.name, fire)
         self.running[job.name] = Run(job, run_id, fire, now, process, lock, log_file, record_file)
+        self._started.add(job.name)
         args = " ".join(f"{k}={v}" for k, v in job.args.items())
         logger.info("run %s started: %s %s (pid %d, for %s, timeout %s, log %s)", run_id, job.spider, args,
                     process.pid, fire.isoformat(timespec="minutes"),
@@ -495,14 +504,18 @@ class Scheduler:
     # --- loops ---------------------------------------------------------------------------
     def run_once(self, sleep: Callable[[float], None] = time.sleep, poll: float = 1.0) -> int:
         """Start every job that is due now and wait for them (timeouts apply); 1 when a run did not end ``ok``."""
-        self.tick()
-        if not self.running:
+        due = {job.name for job, _ in self.due(self.clock())}
+        if not due:
             logger.info("no job is due")
-        while self.running:
+        self.tick(only=due)
+        while True:
+            # due at the start and not yet started (waiting for a slot); a job refused by its
+            # lock is no longer due
+            pending = {job.name for job, _ in self.due(self.clock())} & due - self._started
+            if not self.running and not pending:
+                break
             sleep(poll)
-            now = self.clock()
-            for run in list(self.running.values()):
-                self._watch(run, now)
+            self.tick(only=pending)
         return 0 if all(r["status"] == "ok" for r in self.finished) else 1
 
     def run_forever(self, sleep: Callable[[float], None] = time.sleep, poll: float = 1.0) -> int:

@@ -322,3 +322,48 @@ def test_es_commands_without_address_fail_clearly():
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "set ELASTICSEARCH_URL" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_incremental_second_crawl_against_elasticsearch(es_url, es, prefix, tmp_path):
+    from tests import incremental_site as site
+
+    with FixtureServer("cicero", "https://www.cicero.de") as server:
+        site.before(server)
+        crawl(es_url, prefix, server, tmp_path)
+        articles = docs(es, f"{prefix}-articles")
+        assert len(articles) == 3 and len(docs(es, f"{prefix}-comments")) == 11
+        site.after(server)
+        start = len(server.requests)
+        second = crawl(es_url, prefix, server, tmp_path)
+        fetched = {p.split("#")[0] for p in server.requests[start:] if p.startswith("/aussenpolitik/")}
+    # the seen check asked Elasticsearch: only the article inside the window and the new one were fetched
+    assert fetched == {site.KOREA_PATH, f"{site.KOREA_PATH}?page=1", site.NEW_PATH}
+    assert "'corpus/seen/new': 1" in second.stderr and "'corpus/seen/revisit'" in second.stderr
+    final = docs(es, f"{prefix}-articles")
+    assert len(final) == 4 and set(articles) < set(final)  # one new article, no duplicate
+    korea_id = next(k for k, v in final.items() if v["canonical_url"].endswith(site.KOREA_PATH))
+    assert final[korea_id]["version"] == 2 and final[korea_id]["modified_at"]
+    assert all(v["version"] == 1 for k, v in final.items() if k != korea_id)
+    history = docs(es, f"{prefix}-articles-history")
+    assert list(history) == [f"{korea_id}-v1"] and "Nach Jahren der Verstimmung" in history[f"{korea_id}-v1"]["teaser"]
+    comments = docs(es, f"{prefix}-comments")
+    assert len(comments) == 12 and f"cicero-{site.NEW_COMMENT_ID}" in comments  # one new, none twice
+
+
+def test_scheduled_run_is_recorded_in_corpus_crawls(es_url, es, prefix, tmp_path):
+    with FixtureServer("cicero", "https://www.cicero.de") as server:
+        schedule = tmp_path / "s.toml"
+        schedule.write_text(f'[jobs.cicero-recent]\nspider = "cicero"\ncron = "0 */3 * * *"\n'
+                            f'args = {{ base_url = "{server.base_url}" }}\n'
+                            f'settings = {{ DOWNLOAD_DELAY = "0", AUTOTHROTTLE_ENABLED = "False" }}\n')
+        env = {**os.environ, "ELASTICSEARCH_URL": es_url, "CORPUS_ES_PREFIX": prefix,
+               "CORPUS_OUTPUT_DIR": str(tmp_path / "data")}
+        result = subprocess.run(
+            [sys.executable, "-m", "corpus.cli", "schedule", "--once", "--file", str(schedule),
+             "--data-dir", str(tmp_path / "data")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    (record,) = docs(es, f"{prefix}-crawls").values()
+    assert record["job"] == "cicero-recent" and record["status"] == "ok" and record["exit_code"] == 0
+    assert record["items_indexed"] == 14 and record["items_scraped"] == 14 and record["log_file"].endswith(".log")
+    assert record["scheduled_for"] and record["start"] <= record["end"]
+    assert not (tmp_path / "data" / "crawls.jsonl").exists()  # one record, in Elasticsearch only

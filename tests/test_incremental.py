@@ -123,3 +123,36 @@ def test_a_stopped_backfill_continues_from_its_jobdir(tmp_path):
     assert len(first) + len(second) == len(everything)
     # the resumed crawl continued its queue: the listing pages it had already read were not fetched again
     assert "/aussenpolitik" not in resumed_paths
+
+
+@pytest.mark.e2e
+def test_second_crawl_fetches_only_recent_and_new_articles_and_keeps_versions(tmp_path):
+    from tests import incremental_site as site
+
+    state = {"CORPUS_STATE_FILE": str(tmp_path / "state.sqlite")}
+    with FixtureServer("cicero", "https://www.cicero.de") as server:
+        site.before(server)
+        first = crawl("-a", f"base_url={server.base_url}", "-O", str(tmp_path / "1.jsonl"), env=state)
+        assert first.returncode == 0, first.stderr[-2000:]
+        articles1, comments1 = by_type(read_jsonl(tmp_path / "1.jsonl"))
+        assert len(articles1) == 3 and len(comments1) == 11
+        site.after(server)
+        start = len(server.requests)
+        second = crawl("-a", f"base_url={server.base_url}", "-O", str(tmp_path / "2.jsonl"), env=state)
+        assert second.returncode == 0, second.stderr[-2000:]
+        fetched = [p.split("#")[0] for p in server.requests[start:]]
+    # listing pages, the article inside the window (with its comment page) and the new one; nothing else
+    articles_fetched = {p for p in fetched if p.startswith("/aussenpolitik/")}
+    assert articles_fetched == {site.KOREA_PATH, f"{site.KOREA_PATH}?page=1", site.NEW_PATH}
+    assert "'corpus/seen/new': 1" in second.stderr and "'corpus/seen/revisit'" in second.stderr
+    assert "'corpus/seen/skipped'" in second.stderr
+    articles2, comments2 = by_type(read_jsonl(tmp_path / "2.jsonl"))
+    by_title = {a["title"]: a for a in articles2}
+    assert set(by_title) == {"Seoul sucht die vorsichtige Annäherung an Peking",
+                             "Eine Brücke zwischen Nordkorea und Russland"}
+    korea = by_title["Seoul sucht die vorsichtige Annäherung an Peking"]
+    assert korea["version"] == 2 and korea["modified_at"]
+    assert by_title["Eine Brücke zwischen Nordkorea und Russland"]["version"] == 1
+    assert [c["comment_id"] for c in comments2] == [site.NEW_COMMENT_ID]  # the one new comment, no repeats
+    history = LocalState(tmp_path / "state.sqlite").versions(korea["id"])
+    assert len(history) == 1 and history[0]["version"] == 1 and "Nach Jahren der Verstimmung" in history[0]["teaser"]

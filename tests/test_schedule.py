@@ -262,3 +262,48 @@ def test_the_service_stops_its_crawls_cleanly_on_sigterm(tmp_path):
     (record,) = [json.loads(line) for line in (tmp_path / "crawls.jsonl").read_text().splitlines()]
     assert record["job"] == "cicero-recent" and record["status"] == "stopped"
     assert record["signals"][0] == "SIGINT"
+
+
+def test_at_most_max_parallel_crawls_run_and_the_others_wait(tmp_path):
+    clock = Clock(at("2024-05-03T12:00"))
+    jobs = [Job(f"job{i}", "cicero", "0 * * * *") for i in range(3)]
+    scheduler = Scheduler(jobs, tmp_path, clock=clock, spawn=sleeper, store=lambda r: None, max_parallel=2)
+    scheduler.tick()
+    try:
+        assert sorted(scheduler.running) == ["job0", "job1"]
+        assert [j.name for j, _ in scheduler.due(clock())] == ["job2"]  # still due, waiting
+        scheduler.running["job0"].process.kill()
+        scheduler.running["job0"].process.wait()
+        scheduler.tick()  # job0 ends, job2 takes its slot
+        assert sorted(scheduler.running) == ["job1", "job2"]
+    finally:
+        for run in scheduler.running.values():
+            run.process.kill()
+
+
+def test_once_runs_the_due_job_only_and_records_it(tmp_path):
+    from corpus.schedule import State
+
+    with FixtureServer("cicero", "https://www.cicero.de") as server:
+        schedule = tmp_path / "s.toml"
+        settings = f'settings = {{ DOWNLOAD_DELAY = "0", AUTOTHROTTLE_ENABLED = "False", ' \
+                   f'CORPUS_OUTPUT_DIR = "{tmp_path / "out"}" }}\n'
+        schedule.write_text(
+            f'[jobs.due]\nspider = "cicero"\ncron = "*/5 * * * *"\nargs = {{ base_url = "{server.base_url}" }}\n'
+            + settings + f'[jobs.later]\nspider = "cicero"\ncron = "0 3 * * *"\n'
+            f'args = {{ base_url = "{server.base_url}" }}\n' + settings)
+        # "later" already ran for its latest time (03:00); "due" last ran for a time long past
+        state = State(tmp_path / "schedule" / "state.json")
+        now = datetime.now(BERLIN)
+        state.set_last_fire("later", Cron("0 3 * * *").last_at_or_before(now))
+        state.set_last_fire("due", Cron("*/5 * * * *").last_at_or_before(now - timedelta(hours=1)))
+        env = {k: v for k, v in os.environ.items() if k not in ("ELASTICSEARCH_URL", "CORPUS_ES_HOSTS")}
+        result = subprocess.run(
+            [sys.executable, "-m", "corpus.cli", "schedule", "--once", "--file", str(schedule),
+             "--data-dir", str(tmp_path)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    records = [json.loads(line) for line in (tmp_path / "crawls.jsonl").read_text().splitlines()]
+    assert [(r["job"], r["status"], r["exit_code"]) for r in records] == [("due", "ok", 0)]
+    assert records[0]["items_scraped"] >= 3 and records[0]["requests"] > 5
+    assert "run " in result.stderr and "started: cicero" in result.stderr and "ended: ok" in result.stderr
+    assert not (tmp_path / "logs" / "later").exists()
