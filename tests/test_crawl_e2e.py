@@ -23,8 +23,10 @@ pytestmark = pytest.mark.e2e
 def crawl(*args: str, env: dict | None = None, timeout: int = 120) -> subprocess.CompletedProcess:
     # these crawls test the JSON Lines output: no Elasticsearch (tests/test_elasticsearch.py has that)
     base = {k: v for k, v in os.environ.items() if k not in ("ELASTICSEARCH_URL", "CORPUS_ES_HOSTS")}
-    # each crawl starts from an empty local state unless the test gives one
-    base["CORPUS_STATE_FILE"] = os.path.join(tempfile.mkdtemp(prefix="corpus-state-"), "state.sqlite")
+    # each crawl starts from an empty local state and writes its record beside it, unless the test says
+    scratch = tempfile.mkdtemp(prefix="corpus-e2e-")
+    base["CORPUS_STATE_FILE"] = os.path.join(scratch, "state.sqlite")
+    base["CORPUS_OUTPUT_DIR"] = scratch
     return subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "cicero", *args, *FAST],
         cwd=ROOT, capture_output=True, text=True, timeout=timeout,
