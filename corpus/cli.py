@@ -188,6 +188,22 @@ def _print(result: dict[str, Any]) -> int:
     return 0
 
 
+def _kibana_import(args: argparse.Namespace, out: TextIO) -> int:
+    from corpus.kibana import NDJSON, KibanaError, KibanaTarget, import_objects, report
+
+    target = KibanaTarget(args.kibana_url, space=args.space, api_key=args.api_key, username=args.user,
+                          password=args.password, verify_certs=not args.insecure)
+    if args.insecure:
+        print("corpus kibana: warning: TLS certificate verification is off (--insecure)", file=sys.stderr)
+    data = open(args.file or NDJSON, "rb").read()
+    try:
+        result = asyncio.run(import_objects(target, data, timeout=args.timeout))
+    except KibanaError as exc:
+        print(f"corpus kibana: error: {exc}", file=sys.stderr)
+        return 1
+    return report(result, out)
+
+
 def _schedule(args: argparse.Namespace, out: TextIO) -> int:
     from corpus.schedule import BERLIN, Cron, Scheduler, format_duration, load_jobs
 
@@ -302,8 +318,30 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
     mode.add_argument("--once", action="store_true", help="run the jobs that are due now, wait for them, exit")
     mode.add_argument("--list", action="store_true", help="print each job with its next run time")
 
+    kib = sub.add_parser("kibana", help="Kibana: import the data views, searches and dashboard")
+    kib_sub = kib.add_subparsers(dest="kibana_command", required=True, metavar="KIBANA_COMMAND")
+    imp = kib_sub.add_parser(
+        "import",
+        help="import kibana/saved_objects.ndjson through Kibana's saved objects API (overwrite)",
+        description="Waits for Kibana to be ready, imports the saved objects with overwrite, and prints one "
+        "line per object (ok, or the error Kibana gave). Credentials also come from KIBANA_API_KEY or "
+        "KIBANA_USERNAME/KIBANA_PASSWORD (preferred: arguments show in the process list).",
+    )
+    imp.add_argument("--kibana-url", default=os.environ.get("KIBANA_URL", "http://localhost:5601"),
+                     help="default: $KIBANA_URL or http://localhost:5601")
+    who = imp.add_mutually_exclusive_group()
+    who.add_argument("--api-key", default=os.environ.get("KIBANA_API_KEY") or None, help="base64 API key")
+    who.add_argument("--user", default=os.environ.get("KIBANA_USERNAME") or None)
+    imp.add_argument("--password", default=os.environ.get("KIBANA_PASSWORD") or None)
+    imp.add_argument("--space", help="Kibana space id (default: the default space)")
+    imp.add_argument("--file", default=None, help="NDJSON file (default: the shipped kibana/saved_objects.ndjson)")
+    imp.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for Kibana to be ready")
+    imp.add_argument("--insecure", action="store_true", help="do not verify the TLS certificate (logs a warning)")
+
     args = parser.parse_args(argv)
     try:
+        if args.command == "kibana":
+            return _kibana_import(args, stdout)
         if args.command == "schedule":
             return _schedule(args, stdout)
         if args.command == "es":

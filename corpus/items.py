@@ -86,6 +86,7 @@ class Comment:
     article_id: str | None = None
     article_url: str
     article_title: str | None = None
+    article_countries: list[str] = field(default_factory=list)  # the article's tags, for searches on comments
     outlet: str
     author: str | None = None
     published_raw: str | None = None

@@ -3,7 +3,8 @@
 With the spider argument ``scope=in`` (the default) out-of-scope articles are
 dropped (counted under ``corpus/dropped/article/out_of_scope``) together with
 their comments; ``scope=all`` keeps everything and only tags it. Comments
-follow their article's fate: the spider emits an article before its comments.
+follow their article's fate (the spider emits an article before its comments)
+and carry its countries as ``article_countries``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ class TopicsPipeline(BasePipeline):
     def __init__(self, crawler) -> None:  # type: ignore[no-untyped-def]
         super().__init__(crawler)
         self.tagger = default_tagger(self.settings.get("CORPUS_TOPIC_TERMS_FILE") or None)
-        self.kept: set[str] = set()  # ids of articles that passed, for their comments
+        self.kept: dict[str, list[str]] = {}  # articles that passed (id -> countries), for their comments
 
     @property
     def keep_all(self) -> bool:
@@ -42,7 +43,9 @@ class TopicsPipeline(BasePipeline):
                     local_state(self.settings).record_seen(asdict(item))  # not fetched again next time
                 raise self.drop("out of scope", "article", level=logging.INFO)
             if item.id:
-                self.kept.add(item.id)
-        elif isinstance(item, Comment) and item.article_id not in self.kept:
-            raise self.drop("article not kept", "comment", level=logging.DEBUG)
+                self.kept[item.id] = list(result.countries)
+        elif isinstance(item, Comment):
+            if item.article_id not in self.kept:
+                raise self.drop("article not kept", "comment", level=logging.DEBUG)
+            item.article_countries = self.kept[item.article_id]  # "comments on Korea articles"
         return item

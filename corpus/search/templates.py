@@ -105,6 +105,7 @@ COMMENT_PROPERTIES: dict[str, Any] = {
     "article_id": _KEYWORD,
     "article_url": _KEYWORD,
     "article_title": _text(keyword=True),
+    "article_countries": _KEYWORD,
     "outlet": _KEYWORD,
     "author": {"type": "keyword", "ignore_above": 256, "fields": {"text": {"type": "text", "analyzer": "german"}}},
     "published_raw": _RAW,
