@@ -367,3 +367,28 @@ def test_scheduled_run_is_recorded_in_corpus_crawls(es_url, es, prefix, tmp_path
     assert record["items_indexed"] == 14 and record["items_scraped"] == 14 and record["log_file"].endswith(".log")
     assert record["scheduled_for"] and record["start"] <= record["end"]
     assert not (tmp_path / "data" / "crawls.jsonl").exists()  # one record, in Elasticsearch only
+
+
+def test_kibana_saved_search_queries_run_against_the_indices(es_url, es, prefix, tmp_path):
+    from corpus.kibana import saved_objects
+
+    with FixtureServer("cicero", "https://www.cicero.de") as server:
+        crawl(es_url, prefix, server, tmp_path)
+    counts = {}
+    for obj in saved_objects(prefix):
+        if obj["type"] != "search":
+            continue
+        source = json.loads(obj["attributes"]["kibanaSavedObjectMeta"]["searchSourceJSON"])
+        index = obj["references"][0]["id"]  # the data view's id is its alias
+        es.indices.refresh(index=index)
+        query = {"query_string": {"query": source["query"]["query"], "analyze_wildcard": True}}
+        counts[obj["attributes"]["title"]] = es.count(index=index, query=query)["count"]
+    assert counts == {
+        "Nordkorea–Russland": 1,  # the seed article (Kim meets Putin)
+        "China–Russland": 2,  # the seed and the gas pipeline article
+        "Korea und China": 2,  # the seed and Seoul's approach to Beijing
+        "Cicero Plus (paywalled)": 1,
+        "Wire copy (agencies only, no own author)": 0,
+        "Latest in-scope headlines": 3,
+        "Comments on Korea articles": 11,  # every comment sits under a Korea article
+    }
