@@ -322,7 +322,7 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
     kib_sub = kib.add_subparsers(dest="kibana_command", required=True, metavar="KIBANA_COMMAND")
     imp = kib_sub.add_parser(
         "import",
-        help="import kibana/saved_objects.ndjson through Kibana's saved objects API (overwrite)",
+        help="import corpus/kibana/saved_objects.ndjson through Kibana's saved objects API (overwrite)",
         description="Waits for Kibana to be ready, imports the saved objects with overwrite, and prints one "
         "line per object (ok, or the error Kibana gave). Credentials also come from KIBANA_API_KEY or "
         "KIBANA_USERNAME/KIBANA_PASSWORD (preferred: arguments show in the process list).",
@@ -334,7 +334,7 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
     who.add_argument("--user", default=os.environ.get("KIBANA_USERNAME") or None)
     imp.add_argument("--password", default=os.environ.get("KIBANA_PASSWORD") or None)
     imp.add_argument("--space", help="Kibana space id (default: the default space)")
-    imp.add_argument("--file", default=None, help="NDJSON file (default: the shipped kibana/saved_objects.ndjson)")
+    imp.add_argument("--file", default=None, help="NDJSON file (default: corpus/kibana/saved_objects.ndjson)")
     imp.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for Kibana to be ready")
     imp.add_argument("--insecure", action="store_true", help="do not verify the TLS certificate (logs a warning)")
 

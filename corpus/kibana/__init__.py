@@ -6,9 +6,9 @@ searches in the Lucene query language (the same strings run against
 Elasticsearch as ``query_string`` queries); aggregation-based visualizations
 (``histogram``, ``line``, ``pie``, ``table``, ``metric``: the legacy editor
 types that Kibana 8.x still imports and shows); and the dashboard "East Asia
-coverage". ``kibana/saved_objects.ndjson`` in the repository is this output
-(``python -m corpus.kibana > kibana/saved_objects.ndjson`` writes it again; a
-test checks the two agree).
+coverage". ``corpus/kibana/saved_objects.ndjson`` is this output
+(``python -m corpus.kibana > corpus/kibana/saved_objects.ndjson`` writes it
+again; a test checks the two agree).
 
 :func:`import_objects` sends that file to Kibana's saved objects import API
 (``POST /api/saved_objects/_import?overwrite=true``, in a space when given),
@@ -20,14 +20,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-NDJSON = Path(__file__).parents[1] / "kibana" / "saved_objects.ndjson"
+NDJSON = Path(__file__).parent / "saved_objects.ndjson"
 COLUMNS = ["title", "outlet", "authors", "published_at", "countries"]
 
 
@@ -313,7 +312,3 @@ def report(result: dict[str, Any], out: Any) -> int:
     count = len(result.get("successResults", []))
     out.write(f"{count} imported, {len(result.get('errors', []))} failed\n")
     return 0 if result.get("success") and not result.get("errors") else 1
-
-
-if __name__ == "__main__":
-    sys.stdout.write(to_ndjson(saved_objects()))
