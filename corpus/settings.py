@@ -75,6 +75,20 @@ CORPUS_STATE_FILE = _env("CORPUS_STATE_FILE", "")
 #   again with the same JOBDIR. One directory per spider and run series.
 #   Example: scrapy crawl cicero -a mode=backfill -a since=2023-01-01 -s JOBDIR=data/jobs/cicero-backfill
 
+# --- Browser rendering (scrapy-playwright; only for spiders or requests that ask, see corpus/browser.py) ---
+# CORPUS_CHROMIUM_PATH (str path, default "" = found on the PATH: chromium, chromium-browser,
+#   google-chrome): the browser executable. Install with `apt-get install chromium`.
+CORPUS_CHROMIUM_PATH = _env("CORPUS_CHROMIUM_PATH", "")
+# CORPUS_BROWSER_BLOCK_MEDIA (bool, default True): do not load images, media and fonts.
+CORPUS_BROWSER_BLOCK_MEDIA = _env_bool("CORPUS_BROWSER_BLOCK_MEDIA", True)
+# CORPUS_BROWSER_CONTEXT_PAGES (int, default 100): replace the browser context after this many
+#   pages, so that a long crawl's browser memory stays flat.
+CORPUS_BROWSER_CONTEXT_PAGES = _env_int("CORPUS_BROWSER_CONTEXT_PAGES", 100)
+# CORPUS_BROWSER_MAX_PAGES (int, default 4): pages open at once per browser context.
+CORPUS_BROWSER_MAX_PAGES = _env_int("CORPUS_BROWSER_MAX_PAGES", 4)
+# CORPUS_BROWSER_TIMEOUT (int seconds, default 30): navigation timeout of a rendered page.
+CORPUS_BROWSER_TIMEOUT = _env_int("CORPUS_BROWSER_TIMEOUT", 30)
+
 # --- Scheduled runs (set by `corpus schedule` on each crawl it starts; not for hand use) ---
 # CORPUS_RUN_ID (str): the run's id, used as the id of its record in corpus-crawls.
 # CORPUS_JOB (str): the schedule job the run belongs to.
@@ -157,6 +171,12 @@ ITEM_PIPELINES = {
     "pipelines.dedupe.DedupePipeline": 600,
     "pipelines.state.StatePipeline": 650,  # versions and seen comments, only without Elasticsearch
     "pipelines.elasticsearch.ElasticsearchPipeline": 700,  # only when CORPUS_ES_HOSTS is set
+}
+
+# The browser middleware routes only requests that ask for a browser to scrapy-playwright and
+# adds a spider's consent cookies (before Scrapy's cookies middleware at 700).
+DOWNLOADER_MIDDLEWARES = {
+    "corpus.browser.BrowserMiddleware": 550,
 }
 
 EXTENSIONS = {

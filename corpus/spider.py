@@ -154,6 +154,23 @@ class OutletSpider(scrapy.Spider):
     # articles published this many days back are fetched again (edits, new comments);
     # None: the CORPUS_REVISIT_DAYS setting
     revisit_days: ClassVar[float | None] = None
+    # pages that need a browser (see corpus/browser.py): False, True (listing, article and
+    # comment pages), "listings", or "meta" (only requests with meta browser=True)
+    browser: ClassVar[bool | str] = False
+    consent_click: ClassVar[str | None] = None  # CSS of a consent button clicked in the browser
+    consent_cookies: ClassVar[dict[str, str]] = {}  # cookies that record consent, sent with every request
+    browser_wait_for: ClassVar[str | None] = None  # CSS of content scripts insert, waited for
+
+    @classmethod
+    def update_settings(cls, settings: Any) -> None:
+        super().update_settings(settings)
+        if cls.browser:  # scrapy-playwright's handlers only for crawls that may render pages
+            from corpus.browser import BrowserUnavailable, playwright_settings
+
+            try:
+                settings.setdict(playwright_settings(settings), priority="spider")
+            except BrowserUnavailable as exc:
+                logger.error("spider %s: %s", cls.name, exc)
 
     @classmethod
     def check_args(cls, kwargs: dict[str, Any]) -> CrawlArgs:

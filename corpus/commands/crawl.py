@@ -64,6 +64,13 @@ class Command(ScrapyCrawlCommand):
                 check(opts.spargs)
             except ValueError as exc:
                 raise UsageError(str(exc)) from None
+        if getattr(spider_cls, "browser", False):
+            from corpus.browser import BrowserUnavailable, chromium_path
+
+            try:
+                chromium_path(self.settings)
+            except BrowserUnavailable as exc:
+                raise UsageError(f"spider {name!r} renders pages in a browser: {exc}") from None
         crawler = self.crawler_process.create_crawler(spider_cls)
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
