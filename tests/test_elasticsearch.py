@@ -373,7 +373,8 @@ def test_kibana_saved_search_queries_run_against_the_indices(es_url, es, prefix,
     from corpus.kibana import saved_objects
 
     with FixtureServer("cicero", "https://www.cicero.de") as server:
-        crawl(es_url, prefix, server, tmp_path)
+        result = crawl(es_url, prefix, server, tmp_path)
+    assert "'corpus/es/indexed': 14" in result.stderr, result.stderr[-3000:]
     counts = {}
     for obj in saved_objects(prefix):
         if obj["type"] != "search":

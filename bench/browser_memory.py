@@ -1,0 +1,192 @@
+"""Benchmark: memory of a crawl that renders 1,000 pages in headless Chromium.
+
+A local server (a thread of this process, 127.0.0.1) serves a generated site:
+listing pages of 50 links each, paged with rel="next", and N article pages
+whose comments a script inserts after load. A spider with ``browser = True``
+crawls it twice in the same invocation, as a subprocess each time:
+
+(a) with the browser context replaced every 100 pages (the default), and
+(b) with one context for the whole crawl (the baseline scrapy-playwright
+    users complain about).
+
+Every second the resident memory (RSS) of the crawler process and of all its
+Chromium processes is read from /proc. Printed: RSS after the first 20% of
+pages and at the end, growth per 100 pages, and the ratio of end to early
+memory, for both runs. "Flat" means the crawler's end/early ratio stays near 1.
+
+    python bench/browser_memory.py [--pages 1000] [--context-pages 100]
+
+Politeness settings (download delay, AutoThrottle) are off in this benchmark only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+PER_LISTING = 50
+
+ARTICLE = """<!DOCTYPE html><html lang="de"><head><meta charset="utf-8"><title>{title}</title>
+<link rel="canonical" href="{origin}/a/{n}">
+<script type="application/ld+json">{ld}</script>
+<script>
+document.addEventListener("DOMContentLoaded", function () {{
+  var s = document.getElementById("comments");
+  for (var i = 0; i < 3; i++) {{
+    var c = document.createElement("article");
+    c.className = "comment js-comment";
+    c.setAttribute("data-comment-id", "{n}" + i);
+    c.innerHTML = '<p class="comment__submitted"><span class="comment__author">Leser ' + i +
+      '</span> | <span class="comment__date">Do., 2. Mai 2024 - 12:1' + i + '</span></p>' +
+      '<div class="field field-name-comment-body"><p>Kommentar ' + i + ' zu Artikel {n}.</p></div>';
+    s.appendChild(c);
+  }}
+}});
+</script></head><body><main><article><h1>{title}</h1>{body}</article>
+<section id="comments" class="comments"></section></main></body></html>"""
+
+
+def article(origin: str, n: int) -> bytes:
+    title = f"Nordkorea, Russland und China: Bericht {n}"
+    paragraphs = "".join(
+        f"<p>Absatz {i} des Berichts {n}: Pjöngjang, Moskau und Peking verhandeln über Handel, Energie "
+        f"und Sicherheit auf der koreanischen Halbinsel. Seoul und Tokio beobachten die Gespräche.</p>"
+        for i in range(8)
+    )
+    ld = json.dumps({"@type": "NewsArticle", "headline": title, "datePublished": "2024-05-02T10:00:00+02:00",
+                     "author": {"@type": "Person", "name": "Anna Beispiel"}}, ensure_ascii=False)
+    return ARTICLE.format(title=title, origin=origin, n=n, ld=ld, body=paragraphs).encode()
+
+
+def listing(pages: int, number: int) -> bytes:
+    first = (number - 1) * PER_LISTING
+    links = "".join(f'<article class="teaser"><a href="/a/{n}">Bericht {n}</a></article>'
+                    for n in range(first, min(first + PER_LISTING, pages)))
+    more = f'<a rel="next" href="/list/{number + 1}">Mehr</a>' if first + PER_LISTING < pages else ""
+    return f"<!DOCTYPE html><html><head><title>Liste {number}</title></head><body>{links}{more}</body></html>".encode()
+
+
+def serve(pages: int) -> tuple[ThreadingHTTPServer, str]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            path = self.path.split("?")[0]
+            if path.startswith("/list/"):
+                body, status = listing(pages, int(path.rsplit("/", 1)[1])), 200
+            elif path.startswith("/a/") and int(path.rsplit("/", 1)[1]) < pages:
+                body, status = article(origin, int(path.rsplit("/", 1)[1])), 200
+            else:
+                body, status = b"not found", 404
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    origin = f"http://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, origin
+
+
+def rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError, ValueError):
+        pass
+    return 0
+
+
+def descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int(next(l for l in (entry / "status").read_text().splitlines() if l.startswith("PPid:")).split()[1])
+            except (FileNotFoundError, ProcessLookupError, StopIteration, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def run(origin: str, pages: int, context_pages: int, workdir: Path) -> list[tuple[float, int, int, int]]:
+    """One crawl; samples of (seconds, items written, crawler RSS kB, browser RSS kB)."""
+    out = workdir / f"out-{context_pages}.jsonl"
+    env = {k: v for k, v in os.environ.items() if k not in ("ELASTICSEARCH_URL", "CORPUS_ES_HOSTS")}
+    env.update(CORPUS_OUTPUT_DIR=str(workdir), CORPUS_STATE_FILE=str(workdir / f"state-{context_pages}.sqlite"))
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "bench-browser", "-a", f"base_url={origin}", "-a", "scope=all",
+           "-a", "mode=backfill", "-a", f"max_pages={pages // PER_LISTING + 2}", "-a", "incremental=false",
+           "-O", str(out), "-s", "SPIDER_MODULES=bench.browser_site", "-s", "DOWNLOAD_DELAY=0",
+           "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "ROBOTSTXT_OBEY=False", "-s", "CONCURRENT_REQUESTS=8",
+           "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", "-s", f"CORPUS_BROWSER_CONTEXT_PAGES={context_pages}",
+           "-s", "LOG_LEVEL=WARNING"]
+    began = time.monotonic()
+    process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    samples = []
+    while process.poll() is None:
+        time.sleep(1.0)
+        items = sum(1 for _ in out.open()) if out.exists() else 0
+        browser = sum(rss_kb(p) for p in descendants(process.pid))
+        samples.append((time.monotonic() - began, items, rss_kb(process.pid), browser))
+    stderr = process.stderr.read() if process.stderr else ""
+    if process.returncode != 0:
+        raise SystemExit(f"crawl failed ({process.returncode}):\n{stderr[-3000:]}")
+    return samples
+
+
+def summary(name: str, samples: list[tuple[float, int, int, int]], pages: int) -> None:
+    articles = [(t, n // 4, crawler, browser) for t, n, crawler, browser in samples]  # article + 3 comments
+    early = next((s for s in articles if s[1] >= pages * 0.2), articles[0])
+    end = max(articles, key=lambda s: s[1])
+    late = [s for s in articles if s[1] >= pages * 0.9] or [end]
+    crawler_end = max(s[2] for s in late)
+    browser_end = max(s[3] for s in late)
+    span = max(1, end[1] - early[1])
+    print(f"{name:<34} {early[2] / 1024:8.0f} {crawler_end / 1024:8.0f} {crawler_end / max(1, early[2]):6.2f}"
+          f" {(crawler_end - early[2]) / 1024 / span * 100:8.1f}"
+          f" {early[3] / 1024:9.0f} {browser_end / 1024:9.0f} {browser_end / max(1, early[3]):6.2f}"
+          f" {end[1]:6d} {end[0]:6.0f}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pages", type=int, default=1000)
+    ap.add_argument("--context-pages", type=int, default=100)
+    args = ap.parse_args()
+    server, origin = serve(args.pages)
+    print(f"site: {args.pages} article pages (+{args.pages // PER_LISTING} listings) at {origin}, "
+          "rendered in headless Chromium; politeness settings off for this benchmark")
+    with tempfile.TemporaryDirectory(prefix="corpus-bench-") as tmp:
+        runs = [(f"context replaced every {args.context_pages} pages", args.context_pages),
+                ("one context for the whole crawl", 10**9)]
+        results = [(name, run(origin, args.pages, n, Path(tmp))) for name, n in runs]
+    server.shutdown()
+    print(f"{'':<34} {'crawler RSS MB':>17} {'end/':>6} {'MB per':>8} {'Chromium RSS MB':>19} {'end/':>6}"
+          f" {'pages':>6} {'secs':>6}")
+    print(f"{'run':<34} {'at 20%':>8} {'at end':>8} {'20%':>6} {'100 pg':>8} {'at 20%':>9} {'at end':>9}"
+          f" {'20%':>6} {'':>6} {'':>6}")
+    for name, samples in results:
+        summary(name, samples, args.pages)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
