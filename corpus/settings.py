@@ -89,6 +89,15 @@ CORPUS_BROWSER_MAX_PAGES = _env_int("CORPUS_BROWSER_MAX_PAGES", 4)
 # CORPUS_BROWSER_TIMEOUT (int seconds, default 30): navigation timeout of a rendered page.
 CORPUS_BROWSER_TIMEOUT = _env_int("CORPUS_BROWSER_TIMEOUT", 30)
 
+# --- Distributed crawling (scrapy-redis; see corpus/distributed.py) ----------------------
+# CORPUS_REDIS_URL (str, default "" = off): Redis for a frontier shared by several crawler
+#   processes or machines: they never fetch a URL twice, and a dead worker's requests are
+#   taken over. Without it nothing about Redis is loaded. Example: CORPUS_REDIS_URL=redis://redis:6379/0
+CORPUS_REDIS_URL = _env("CORPUS_REDIS_URL", "")
+# CORPUS_REDIS_CRAWL (str, default "" = the spider's name): the name of the shared crawl; all
+#   workers of one crawl use the same. Example: -s CORPUS_REDIS_CRAWL=cicero-backfill-2024
+CORPUS_REDIS_CRAWL = _env("CORPUS_REDIS_CRAWL", "")
+
 # --- Scheduled runs (set by `corpus schedule` on each crawl it starts; not for hand use) ---
 # CORPUS_RUN_ID (str): the run's id, used as the id of its record in corpus-crawls.
 # CORPUS_JOB (str): the schedule job the run belongs to.

@@ -164,6 +164,10 @@ class OutletSpider(scrapy.Spider):
     @classmethod
     def update_settings(cls, settings: Any) -> None:
         super().update_settings(settings)
+        if settings.get("CORPUS_REDIS_URL"):  # a frontier shared with other workers (corpus/distributed.py)
+            from corpus.distributed import redis_settings
+
+            settings.setdict(redis_settings(settings), priority="spider")
         if cls.browser:  # scrapy-playwright's handlers only for crawls that may render pages
             from corpus.browser import BrowserUnavailable, playwright_settings
 
@@ -275,6 +279,9 @@ class OutletSpider(scrapy.Spider):
     def on_error(self, failure: Any) -> None:
         """Log a failed request in one line (no traceback) and count it by kind."""
         request = failure.request
+        scheduler = getattr(self, "redis_scheduler", None)
+        if scheduler is not None:  # a shared frontier: this request is done (failed), not lost
+            scheduler.ack(request)
         response = getattr(failure.value, "response", None)
         if response is not None:  # HttpError: the server answered, with an error status
             self.crawler.stats.inc_value(f"corpus/errors/http/{response.status}")

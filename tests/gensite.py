@@ -1,0 +1,77 @@
+"""A generated site for crawls with many pages: listings of 50 links (paged with rel="next") and N articles.
+
+``GeneratedSite(pages)`` serves it on 127.0.0.1 (a thread); every request is counted per path,
+and ``article_delay`` slows article pages down (so that a crawl can be stopped in the middle).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+PER_LISTING = 50
+
+
+def article_html(n: int) -> bytes:
+    title = f"Nordkorea, Russland und China: Bericht {n}"
+    body = "".join(f"<p>Absatz {i} des Berichts {n}: Pjöngjang, Moskau und Peking verhandeln über Handel "
+                   f"und Sicherheit auf der koreanischen Halbinsel.</p>" for i in range(5))
+    ld = json.dumps({"@type": "NewsArticle", "headline": title, "datePublished": "2024-05-02T10:00:00+02:00"})
+    return (f'<!DOCTYPE html><html lang="de"><head><meta charset="utf-8"><title>{title}</title>'
+            f'<script type="application/ld+json">{ld}</script></head><body><article><h1>{title}</h1>{body}'
+            "</article></body></html>").encode()
+
+
+def listing_html(pages: int, number: int) -> bytes:
+    first = (number - 1) * PER_LISTING
+    links = "".join(f'<a href="/a/{n}">Bericht {n}</a> ' for n in range(first, min(first + PER_LISTING, pages)))
+    more = f'<a rel="next" href="/list/{number + 1}">Mehr</a>' if first + PER_LISTING < pages else ""
+    return f"<!DOCTYPE html><html><head><title>Liste {number}</title></head><body>{links}{more}</body></html>".encode()
+
+
+class GeneratedSite:
+    def __init__(self, pages: int, article_delay: float = 0.0) -> None:
+        self.pages = pages
+        self.article_delay = article_delay
+        self.requests: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                path = self.path.split("?")[0]
+                with site._lock:
+                    site.requests[path] += 1
+                body, status = b"not found", 404
+                number = path.rsplit("/", 1)[-1]
+                if path.startswith("/list/") and number.isdigit():
+                    body, status = listing_html(site.pages, int(number)), 200
+                elif path.startswith("/a/") and number.isdigit() and int(number) < site.pages:
+                    time.sleep(site.article_delay)
+                    body, status = article_html(int(number)), 200
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def article_fetches(self) -> Counter[str]:
+        with self._lock:
+            return Counter({p: n for p, n in self.requests.items() if p.startswith("/a/")})
+
+    def __enter__(self) -> GeneratedSite:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
