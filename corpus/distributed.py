@@ -24,8 +24,11 @@ Keys: ``corpus:<crawl>:queue`` (sorted set), ``:seen`` (fingerprints),
 ``<crawl>`` is ``CORPUS_REDIS_CRAWL`` (default: the spider's name). All
 workers of one crawl run the same spider with the same ``CORPUS_REDIS_CRAWL``.
 
-scrapy-redis 0.9.1 runs unchanged with the Scrapy used here; the adapter only
-subclasses its scheduler and queue.
+scrapy-redis 0.9.1 works with the Scrapy used here (2.19) but for one thing:
+its scheduler passes ``spider=`` to ``StatsCollector.inc_value``, which Scrapy
+2.14 deprecated (the argument is going away). ``enqueue_request`` and
+``next_request`` are restated below without it; everything else is
+scrapy-redis's own code, subclassed, not copied.
 """
 
 from __future__ import annotations
@@ -157,6 +160,21 @@ class RedisScheduler(Scheduler):
 
     def _request_dropped(self, request: Request, spider: Any = None) -> None:
         self.ack(request)
+
+    def enqueue_request(self, request: Request) -> bool:
+        if not request.dont_filter and self.df.request_seen(request):
+            self.df.log(request, self.spider)
+            return False
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis")
+        self.queue.push(request)
+        return True
+
+    def next_request(self) -> Request | None:
+        request = self.queue.pop(self.idle_before_close)
+        if request is not None and self.stats:
+            self.stats.inc_value("scheduler/dequeued/redis")
+        return request
 
     def has_pending_requests(self) -> bool:
         if len(self) > 0:
