@@ -9,10 +9,11 @@ crawls it twice in the same invocation, as a subprocess each time:
 (b) with one context for the whole crawl (the baseline scrapy-playwright
     users complain about).
 
-Every second the resident memory (RSS) of the crawler process and of all its
-Chromium processes is read from /proc. Printed: RSS after the first 20% of
-pages and at the end, growth per 100 pages, and the ratio of end to early
-memory, for both runs. "Flat" means the crawler's end/early ratio stays near 1.
+Every second the resident memory (RSS) of the crawler process and the
+proportional memory (PSS, shared pages split) of all its Chromium processes are
+read from /proc. Printed: memory after the first 20% of pages and at the end
+(median over the last 10%), growth per 100 pages, and the ratio of end to
+early memory, for both runs. "Flat" means the end/early ratio stays near 1.
 
     python bench/browser_memory.py [--pages 1000] [--context-pages 100]
 
@@ -110,12 +111,25 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
+def pss_kb(pid: int) -> int:
+    """Proportional set size: shared pages split between the processes sharing them (Chromium's
+    many processes share most of their memory; summing their RSS would count it many times)."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError, PermissionError, ValueError):
+        pass
+    return 0
+
+
 def descendants(pid: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                ppid = int(next(l for l in (entry / "status").read_text().splitlines() if l.startswith("PPid:")).split()[1])
+                lines = (entry / "status").read_text().splitlines()
+                ppid = int(next(line for line in lines if line.startswith("PPid:")).split()[1])
             except (FileNotFoundError, ProcessLookupError, StopIteration, ValueError):
                 continue
             children.setdefault(ppid, []).append(int(entry.name))
@@ -144,7 +158,7 @@ def run(origin: str, pages: int, context_pages: int, workdir: Path) -> list[tupl
     while process.poll() is None:
         time.sleep(1.0)
         items = sum(1 for _ in out.open()) if out.exists() else 0
-        browser = sum(rss_kb(p) for p in descendants(process.pid))
+        browser = sum(pss_kb(p) for p in descendants(process.pid))
         samples.append((time.monotonic() - began, items, rss_kb(process.pid), browser))
     stderr = process.stderr.read() if process.stderr else ""
     if process.returncode != 0:
@@ -157,8 +171,8 @@ def summary(name: str, samples: list[tuple[float, int, int, int]], pages: int) -
     early = next((s for s in articles if s[1] >= pages * 0.2), articles[0])
     end = max(articles, key=lambda s: s[1])
     late = [s for s in articles if s[1] >= pages * 0.9] or [end]
-    crawler_end = max(s[2] for s in late)
-    browser_end = max(s[3] for s in late)
+    crawler_end = sorted(s[2] for s in late)[len(late) // 2]  # medians over the last 10% of pages
+    browser_end = sorted(s[3] for s in late)[len(late) // 2]
     span = max(1, end[1] - early[1])
     print(f"{name:<34} {early[2] / 1024:8.0f} {crawler_end / 1024:8.0f} {crawler_end / max(1, early[2]):6.2f}"
           f" {(crawler_end - early[2]) / 1024 / span * 100:8.1f}"
@@ -179,7 +193,7 @@ def main() -> int:
                 ("one context for the whole crawl", 10**9)]
         results = [(name, run(origin, args.pages, n, Path(tmp))) for name, n in runs]
     server.shutdown()
-    print(f"{'':<34} {'crawler RSS MB':>17} {'end/':>6} {'MB per':>8} {'Chromium RSS MB':>19} {'end/':>6}"
+    print(f"{'':<34} {'crawler RSS MB':>17} {'end/':>6} {'MB per':>8} {'Chromium PSS MB':>19} {'end/':>6}"
           f" {'pages':>6} {'secs':>6}")
     print(f"{'run':<34} {'at 20%':>8} {'at end':>8} {'20%':>6} {'100 pg':>8} {'at 20%':>9} {'at end':>9}"
           f" {'20%':>6} {'':>6} {'':>6}")

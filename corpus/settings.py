@@ -57,6 +57,17 @@ CORPUS_TOPIC_TERMS_FILE = _env("CORPUS_TOPIC_TERMS_FILE", "")
 #   `scrapy crawl` exit with status 1 when not a single page could be fetched.
 CORPUS_HEALTH_ENABLED = _env_bool("CORPUS_HEALTH_ENABLED", True)
 
+# --- Limits on hostile or broken pages ---------------------------------------------------
+# CORPUS_MAX_COMMENTS (int, default 5000): comments kept per article (a page with more is
+#   cut there, with a warning and the stat corpus/comments/capped).
+CORPUS_MAX_COMMENTS = _env_int("CORPUS_MAX_COMMENTS", 5000)
+# Crawl traps: redirects are followed at most 5 times (loops end there), links at most 8
+#   levels deep from a feed or listing; pagination is bounded by the spider argument max_pages;
+#   article URLs lose their query (session ids) before they are requested.
+REDIRECT_MAX_TIMES = 5
+DEPTH_LIMIT = 8
+DEPTH_STATS_VERBOSE = False
+
 # --- Incremental crawling --------------------------------------------------------------
 # CORPUS_INCREMENTAL (bool, default True): skip article links the corpus already has
 #   (looked up in Elasticsearch by id, or in CORPUS_STATE_FILE without it), except articles

@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from scrapy.http import TextResponse
 
 from corpus.extract import OutletParser, Page, extract
+from corpus.extract.page import page_text
 from corpus.items import Article, Comment
 from corpus.normalize.dates import BERLIN, parse_date
 from corpus.normalize.text import clean_text
@@ -412,7 +413,17 @@ class OutletSpider(scrapy.Spider):
                            (response.headers.get("Content-Type") or b"?").decode("latin-1"))
             return
         stats.inc_value("corpus/pages/article")
-        page = Page(response.url, response.text)
+        text, problem = page_text(response.body, response.text)
+        if problem in ("empty", "binary"):
+            stats.inc_value(f"corpus/errors/{problem}_page")
+            served = (response.headers.get("Content-Type") or b"?").decode("latin-1")
+            logger.warning("%s skipped: %s", response.url,
+                           "empty page" if problem == "empty" else f"binary content served as {served}")
+            return
+        if problem:
+            stats.inc_value(f"corpus/encoding/repaired/{problem}")
+            logger.info("%s: declared encoding was wrong, read as %s", response.url, problem)
+        page = Page(response.url, text)
         result = extract(page, self.parser)
         hints = response.request.meta if response.request is not None else {}
         for field_name, key in (("published", "sitemap_published"), ("title", "sitemap_title")):
@@ -512,7 +523,14 @@ class OutletSpider(scrapy.Spider):
     ) -> list[Comment]:
         comments: list[Comment] = []
         crawled_at = datetime.now(BERLIN).isoformat(timespec="seconds")
-        for position, raw in enumerate(parser.comments(), start=offset + 1):
+        limit = max(0, self.crawler.settings.getint("CORPUS_MAX_COMMENTS", 5000) - offset)
+        found = parser.comments(limit=limit + 1)  # one more tells whether there are more
+        if len(found) > limit:
+            self.crawler.stats.inc_value("corpus/comments/capped")
+            logger.warning("%s: more than %d comments for the article; keeping the first %d (CORPUS_MAX_COMMENTS)",
+                           response.url, limit + offset, limit + offset)
+            found = found[:limit]
+        for position, raw in enumerate(found, start=offset + 1):
             outlet_id = raw.get("comment_id")
             text = raw.get("text")
             if outlet_id:

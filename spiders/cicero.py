@@ -150,9 +150,9 @@ class CiceroParser(OutletParser):
             "#comments a[rel=next]::attr(href)"
         ).get()
 
-    def comments(self) -> list[dict[str, Any]]:
+    def comments(self, limit: int | None = None) -> list[dict[str, Any]]:
         comments = []
-        for node in self.page.sel.xpath(self.COMMENT_XPATH):
+        for node in self.page.sel.xpath(self.COMMENT_XPATH)[:limit]:
             author, published = self._comment_header(node)
             paragraphs = [node_text(p) for p in node.css(self.COMMENT_PARAGRAPHS)]
             text = "\n\n".join(p for p in paragraphs if p) or clean_multiline(

@@ -152,3 +152,10 @@ def test_teaser_is_not_repeated_in_the_body_and_marked_when_printed():
     assert record["teaser_printed"] is True
     only_meta = html.replace(f"<p class='lead'>{teaser}</p>", "")
     assert extract_article(only_meta, "https://www.example.de/politik/allianz-1.html")["teaser_printed"] is False
+
+
+def test_the_same_page_extracted_twice_in_one_process_keeps_its_body():
+    # a revisit, or the same wire copy on two outlets: nothing may be remembered across pages
+    html = article_html(body="<p>Ein Absatz, der auf zwei Seiten steht, wie Agenturtexte es tun.</p>")
+    first = extract_article(html, URL)["body"]
+    assert first and all(extract_article(html, URL)["body"] == first for _ in range(5))

@@ -283,10 +283,13 @@ class GenericLayer(Layer):
         read from its tree so that boxes of links can be told from text."""
         import trafilatura
 
-        # a copy of the page's tree: trafilatura prunes the tree it is given
+        # a copy of the page's tree: trafilatura prunes the tree it is given. No `deduplicate`:
+        # trafilatura's duplicate cache lives as long as the process, so a crawl would lose the
+        # paragraphs of a page fetched again (a revisit) or shared by two articles (wire copy);
+        # repeated paragraphs within one page are dropped by tidy().
         document = trafilatura.bare_extraction(
             copy.deepcopy(self.page.tree), url=self.page.url, include_comments=False, include_tables=False,
-            include_links=True, deduplicate=True, with_metadata=False, fast=True,
+            include_links=True, deduplicate=False, with_metadata=False, fast=True,
         )
         if document is None or document.body is None:
             return None
@@ -339,12 +342,12 @@ class OutletParser(Layer):
     COMMENT_TEXT: ClassVar[str] = "p"
     COMMENT_NEXT: ClassVar[str | None] = None  # the link to the next page of comments
 
-    def comments(self) -> list[dict[str, Any]]:
-        """Reader comments on this page, in order: dicts with ``comment_id``, ``author``,
-        ``published_raw``, ``title``, ``text`` and ``parent_id`` (outlet ids)."""
+    def comments(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Reader comments on this page, in order (at most ``limit``): dicts with ``comment_id``,
+        ``author``, ``published_raw``, ``title``, ``text`` and ``parent_id`` (outlet ids)."""
         if not self.COMMENT:
             return []
-        nodes = self.page.sel.css(self.COMMENT)
+        nodes = self.page.sel.css(self.COMMENT)[:limit]
         ids = {node.root: _comment_id(node.root) for node in nodes}
 
         def owner(element: Any) -> Any:
@@ -437,6 +440,9 @@ def extract(page: Page, parser_cls: type[OutletParser] = OutletParser) -> Extrac
                 value = clean_title(value, site_names)
             if name == "authors" and not _is_empty(value) and not _names_anyone(value):
                 continue  # "n-tv NACHRICHTEN", an e-mail address: look further
+            if name in ("published", "modified") and isinstance(value, str) and _implausible_date(value):
+                result.errors[name] = f"{layer_name}: implausible date {value[:40]!r}"
+                continue  # a conflicting JSON-LD block, a placeholder year: another layer may know
             if name == "body" and isinstance(value, Body):
                 value = _tidy_body(value, result.values, site_names)
             if not _is_empty(value):
@@ -502,6 +508,13 @@ def _og_is_the_headline(page: Page, headline: str, og: str) -> bool:
     if headline_key in article:
         return False
     return og_key in article or headline_key in crumbs
+
+
+def _implausible_date(value: str) -> bool:
+    from corpus.normalize.dates import implausible, parse_date
+
+    parsed = parse_date(value)
+    return parsed is not None and implausible(parsed) is not None
 
 
 def _names_anyone(value: Any) -> bool:

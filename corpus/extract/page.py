@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -94,13 +95,25 @@ class Page:
 
     @cached_property
     def article_ld(self) -> dict[str, Any] | None:
-        """The first JSON-LD object typed as a news article, if any."""
+        """The JSON-LD object typed as a news article; of several that disagree, the one whose
+        headline the page also gives as og:title or <title> (else the first), noted in :attr:`errors`."""
+        articles = []
         for obj in self.json_ld:
             types = obj.get("@type")
             types = types if isinstance(types, list) else [types]
             if any(t in ARTICLE_TYPES for t in types if isinstance(t, str)):
-                return obj
-        return None
+                articles.append(obj)
+        if len(articles) <= 1:
+            return articles[0] if articles else None
+        headlines = {str(a.get("headline") or "").strip() for a in articles}
+        if len(headlines) > 1 or len({str(a.get("datePublished")) for a in articles}) > 1:
+            self.errors.append(f"{len(articles)} conflicting JSON-LD articles")
+            shown = " ".join(filter(None, [self.meta.get("og:title"), self.sel.xpath("string(//title)").get()]))
+            for candidate in articles:
+                headline = str(candidate.get("headline") or "").strip()
+                if headline and headline in shown:
+                    return candidate
+        return articles[0]
 
     @cached_property
     def canonical_url(self) -> str | None:
@@ -123,3 +136,33 @@ def _flatten(data: Any) -> Iterator[dict[str, Any]]:
             main = data.get("mainEntity")
             if isinstance(main, dict | list):
                 yield from _flatten(main)
+
+
+_MOJIBAKE = re.compile("Ã[\x80-\xbf¤¶¼Ÿ„–—œ]|â€[™œ\x9d“”˜¦]")
+
+
+def page_text(body: bytes, text: str) -> tuple[str, str | None]:
+    """The page's text with a wrong declared encoding repaired, and what was wrong (``None``: nothing).
+
+    ``body`` is the response's bytes, ``text`` what its declared encoding made of them.
+    Returns ``("", "empty")`` for a page without content and ``("", "binary")`` for bytes
+    that are no text at all (an image or archive served as text/html); otherwise the
+    text, and ``"windows-1252"`` or ``"utf-8"`` when the declared encoding was wrong
+    (windows-1252 bytes declared as UTF-8, UTF-8 bytes declared as a single-byte one).
+    """
+    if not body.strip():
+        return "", "empty"
+    head = body[:4096]
+    if b"\x00" in head or sum(b < 9 or 13 < b < 32 for b in head) > len(head) // 20:
+        return "", "binary"
+    if text.count("\ufffd") > 3:
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return body.decode("cp1252", errors="replace"), "windows-1252"
+    if _MOJIBAKE.search(text):
+        try:
+            return body.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            pass
+    return text, None

@@ -336,3 +336,22 @@ def _slow_path(text: str, reference: datetime | None) -> ParsedDate | None:
     if period in ("week", "day") and not _HAS_TIME.search(prepared):
         return ParsedDate(value.astimezone(BERLIN).date(), "day")
     return ParsedDate(value.astimezone(BERLIN).replace(second=0, microsecond=0), "minute")
+
+
+# The oldest date a news page in the corpus can carry (digitised archives reach back to the
+# post-war years); anything older is an error on the page, as is anything after the fetch.
+OLDEST = date(1945, 1, 1)
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+def implausible(value: ParsedDate, reference: datetime | None = None) -> str | None:
+    """``"too old"`` or ``"future"`` for a date no article can have, else ``None``."""
+    reference = reference or datetime.now(BERLIN)
+    moment = value.value
+    day = moment.date() if isinstance(moment, datetime) else moment
+    if day < OLDEST:
+        return "too old"
+    instant = moment if isinstance(moment, datetime) else datetime(day.year, day.month, day.day, tzinfo=BERLIN)
+    if instant > reference + FUTURE_TOLERANCE:
+        return "future"
+    return None
