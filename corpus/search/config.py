@@ -8,12 +8,43 @@ same names. Elasticsearch is switched on by giving it an address:
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
+
+logger = logging.getLogger(__name__)
+
+
+def _without_credentials(hosts: list[str]) -> tuple[list[str], str | None, str | None]:
+    """Hosts without ``user:password@`` (credentials in a URL end up in logs); the first credentials found."""
+    clean, username, password = [], None, None
+    for host in hosts:
+        parts = urlsplit(host)
+        if parts.username is not None:
+            username = username or unquote(parts.username)
+            password = password or (unquote(parts.password) if parts.password is not None else None)
+            netloc = parts.hostname or ""
+            if parts.port:
+                netloc += f":{parts.port}"
+            host = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+        clean.append(host)
+    return clean, username, password
+
+
+_warned_unverified = False
+
+
+def _warn_unverified() -> None:
+    global _warned_unverified
+    if not _warned_unverified:
+        _warned_unverified = True
+        logger.warning("TLS certificate verification for Elasticsearch is off (CORPUS_ES_VERIFY_CERTS=False): "
+                       "use CORPUS_ES_CA_CERTS instead for a self-signed node")
 
 
 def _split(value: Any) -> list[str]:
@@ -54,12 +85,12 @@ class EsConfig:
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> EsConfig:
-        hosts = _split(settings.get("CORPUS_ES_HOSTS"))
+        hosts, username, password = _without_credentials(_split(settings.get("CORPUS_ES_HOSTS")))
         return cls(
             hosts=hosts,
             api_key=settings.get("CORPUS_ES_API_KEY") or None,
-            username=settings.get("CORPUS_ES_USERNAME") or None,
-            password=settings.get("CORPUS_ES_PASSWORD") or None,
+            username=settings.get("CORPUS_ES_USERNAME") or username,
+            password=settings.get("CORPUS_ES_PASSWORD") or password,
             ca_certs=settings.get("CORPUS_ES_CA_CERTS") or None,
             verify_certs=settings.getbool("CORPUS_ES_VERIFY_CERTS", True),
             request_timeout=settings.getfloat("CORPUS_ES_TIMEOUT", 30.0),
@@ -96,6 +127,8 @@ class EsConfig:
 
     def client_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``Elasticsearch``/``AsyncElasticsearch``."""
+        if not self.verify_certs:
+            _warn_unverified()
         kwargs: dict[str, Any] = {
             "hosts": self.hosts,
             "request_timeout": self.request_timeout,
