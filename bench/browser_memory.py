@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -151,18 +152,28 @@ def run(origin: str, pages: int, context_pages: int, workdir: Path) -> list[tupl
            "-O", str(out), "-s", "SPIDER_MODULES=bench.browser_site", "-s", "DOWNLOAD_DELAY=0",
            "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "ROBOTSTXT_OBEY=False", "-s", "CONCURRENT_REQUESTS=8",
            "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", "-s", f"CORPUS_BROWSER_CONTEXT_PAGES={context_pages}",
-           "-s", "LOG_LEVEL=WARNING"]
+           "-s", "LOG_LEVEL=INFO"]
     began = time.monotonic()
-    process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    log = (workdir / f"crawl-{context_pages}.log").open("w")
+    process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log, text=True)
     samples = []
     while process.poll() is None:
         time.sleep(1.0)
         items = sum(1 for _ in out.open()) if out.exists() else 0
         browser = sum(pss_kb(p) for p in descendants(process.pid))
         samples.append((time.monotonic() - began, items, rss_kb(process.pid), browser))
-    stderr = process.stderr.read() if process.stderr else ""
+    log.close()
+    stderr = (workdir / f"crawl-{context_pages}.log").read_text()
     if process.returncode != 0:
         raise SystemExit(f"crawl failed ({process.returncode}):\n{stderr[-3000:]}")
+    # what went wrong, from the crawl's final stats
+    for key in ("log_count/ERROR", "playwright/browser_count", "playwright/context_count", "corpus/errors/"):
+        found = re.findall(rf"'({re.escape(key)}[^']*)': (\d+)", stderr)
+        if found:
+            print(f"  [{context_pages}] " + ", ".join(f"{k}={v}" for k, v in found))
+    errors = [line for line in stderr.splitlines() if " ERROR: " in line][:3]
+    for line in errors:
+        print(f"  [{context_pages}] {line[:200]}")
     return samples
 
 

@@ -197,7 +197,11 @@ ITEM_PIPELINES = {
 # adds a spider's consent cookies (before Scrapy's cookies middleware at 700).
 DOWNLOADER_MIDDLEWARES = {
     "corpus.browser.BrowserMiddleware": 550,
+    # sees 429/503 answers before Scrapy's retry middleware (550): honours Retry-After per site
+    "corpus.backoff.RetryAfterMiddleware": 560,
 }
+# CORPUS_RETRY_AFTER_MAX (float seconds, default 600): the longest Retry-After honoured.
+CORPUS_RETRY_AFTER_MAX = _env_float("CORPUS_RETRY_AFTER_MAX", 600.0)
 
 EXTENSIONS = {
     "corpus.health.CrawlHealth": 500,
