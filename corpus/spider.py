@@ -288,8 +288,14 @@ class OutletSpider(scrapy.Spider):
             self.crawler.stats.inc_value(f"corpus/errors/http/{response.status}")
             logger.warning("HTTP %s for %s", response.status, request.url)
             return
+        message = failure.getErrorMessage()
+        if "larger than download max size" in message:  # DOWNLOAD_MAXSIZE: a page no article has
+            self.crawler.stats.inc_value("corpus/errors/too_large")
+            logger.error("skipped %s: larger than DOWNLOAD_MAXSIZE (%d bytes)", request.url,
+                         self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+            return
         self.crawler.stats.inc_value(f"corpus/errors/download/{failure.type.__name__}")
-        logger.error("could not fetch %s: %s", request.url, failure.getErrorMessage())
+        logger.error("could not fetch %s: %s", request.url, message)
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         """RSS 2.0 or Atom feed -> article requests."""

@@ -135,3 +135,17 @@ def test_bad_argument_is_a_usage_error():
     result = crawl("-a", "mode=sideways")
     assert result.returncode == 2
     assert "mode" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_page_over_download_maxsize_is_skipped_with_a_reason(cicero_server, tmp_path):
+    seed = (Path(__file__).parent / "fixtures/cicero/article_seed.html").read_bytes()
+    huge = seed.replace(b"https://www.cicero.de", cicero_server.base_url.encode()) + b"<!--" + b"x" * 11_000_000
+    cicero_server.overrides[SEED_PATH] = (200, huge + b"-->", "text/html; charset=utf-8")
+    out = tmp_path / "out.jsonl"
+    result = crawl("-a", f"base_url={cicero_server.base_url}", "-O", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    reason = f"skipped {cicero_server.base_url}{SEED_PATH}: larger than DOWNLOAD_MAXSIZE (10485760 bytes)"
+    assert reason in result.stderr
+    assert "'corpus/errors/too_large': 1" in result.stderr
+    titles = {a["title"] for a in by_type(read_jsonl(out))[0]}
+    assert "Neue Achse Russland-China-Nordkorea?" not in titles and len(titles) == 2  # the others are there
