@@ -61,12 +61,10 @@ CORPUS_HEALTH_ENABLED = _env_bool("CORPUS_HEALTH_ENABLED", True)
 # CORPUS_MAX_COMMENTS (int, default 5000): comments kept per article (a page with more is
 #   cut there, with a warning and the stat corpus/comments/capped).
 CORPUS_MAX_COMMENTS = _env_int("CORPUS_MAX_COMMENTS", 5000)
-# Crawl traps: redirects are followed at most 5 times (loops end there), links at most 8
-#   levels deep from a feed or listing; pagination is bounded by the spider argument max_pages;
+# Crawl traps: redirects are followed at most 5 times (loops end there); pagination is bounded
+#   by the spider argument max_pages (not by DEPTH_LIMIT: a listing's page 30 is 30 links deep);
 #   article URLs lose their query (session ids) before they are requested.
 REDIRECT_MAX_TIMES = 5
-DEPTH_LIMIT = 8
-DEPTH_STATS_VERBOSE = False
 
 # --- Incremental crawling --------------------------------------------------------------
 # CORPUS_INCREMENTAL (bool, default True): skip article links the corpus already has

@@ -149,3 +149,20 @@ def test_a_page_over_download_maxsize_is_skipped_with_a_reason(cicero_server, tm
     assert "'corpus/errors/too_large': 1" in result.stderr
     titles = {a["title"] for a in by_type(read_jsonl(out))[0]}
     assert "Neue Achse Russland-China-Nordkorea?" not in titles and len(titles) == 2  # the others are there
+
+
+def test_backfill_reads_more_listing_pages_than_any_depth_limit(tmp_path):
+    from tests.gensite import GeneratedSite
+
+    out = tmp_path / "out.jsonl"
+    with GeneratedSite(460) as site:  # ten listing pages, each one link deeper than the last
+        result = subprocess.run(
+            [sys.executable, "-m", "scrapy", "crawl", "gensite", "-a", f"base_url={site.base_url}",
+             "-a", "mode=backfill", "-a", "scope=all", "-a", "incremental=false", "-a", "max_pages=30", "-O", str(out),
+             "-s", "SPIDER_MODULES=tests.redis_spiders", "-s", "ROBOTSTXT_OBEY=False",
+             "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", *FAST],
+            cwd=ROOT, capture_output=True, text=True, timeout=300,
+            env={**{k: v for k, v in os.environ.items() if k != "ELASTICSEARCH_URL"},
+                 "CORPUS_OUTPUT_DIR": str(tmp_path), "CORPUS_STATE_FILE": str(tmp_path / "s.sqlite")})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(by_type(read_jsonl(out))[0]) == 460
