@@ -166,3 +166,20 @@ def test_backfill_reads_more_listing_pages_than_any_depth_limit(tmp_path):
                  "CORPUS_OUTPUT_DIR": str(tmp_path), "CORPUS_STATE_FILE": str(tmp_path / "s.sqlite")})
     assert result.returncode == 0, result.stderr[-3000:]
     assert len(by_type(read_jsonl(out))[0]) == 460
+
+
+def test_elasticsearch_down_at_start_the_crawl_goes_on_into_files(cicero_server, tmp_path):
+    from tests.conftest import free_port
+
+    out = tmp_path / "out.jsonl"
+    dead = tmp_path / "deadletter"
+    result = crawl("-a", f"base_url={cicero_server.base_url}", "-O", str(out), env={
+        "ELASTICSEARCH_URL": f"http://127.0.0.1:{free_port()}", "CORPUS_ES_MAX_RETRIES": "1",
+        "CORPUS_ES_RETRY_BACKOFF": "0.1", "CORPUS_ES_DEADLETTER_DIR": str(dead)})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(by_type(read_jsonl(out))[0]) == 3  # the output is complete
+    assert "is not usable now" in result.stderr and "the crawl goes on" in result.stderr
+    # the incremental check could not ask it either: links were fetched, not lost
+    assert "seen check in Elasticsearch failed" in result.stderr
+    (deadletter,) = dead.rglob("*.jsonl")
+    assert len(read_jsonl(deadletter)) == 14  # everything waits there for `corpus index`
