@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -393,3 +394,64 @@ def test_kibana_saved_search_queries_run_against_the_indices(es_url, es, prefix,
         "Latest in-scope headlines": 3,
         "Comments on Korea articles": 11,  # every comment sits under a Korea article
     }
+
+
+class SlowProxy:
+    """Forwards to the real node; the first ``slow`` bulk requests wait longer than the client's timeout."""
+
+    def __init__(self, target: str, slow: int, delay: float) -> None:
+        import threading
+        import urllib.request
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.bulk_calls = 0
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _forward(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                if "/_bulk" in self.path:
+                    proxy.bulk_calls += 1
+                    if proxy.bulk_calls <= slow:
+                        time.sleep(delay)  # the client has given up by now
+                request = urllib.request.Request(target + self.path, data=body, method=self.command)
+                for key in ("Content-Type", "Accept", "Authorization"):
+                    if self.headers.get(key):
+                        request.add_header(key, self.headers[key])
+                try:
+                    with urllib.request.urlopen(request, timeout=30) as answer:
+                        status, headers, data = answer.status, answer.headers, answer.read()
+                except urllib.error.HTTPError as error:
+                    status, headers, data = error.code, error.headers, error.read()
+                try:
+                    self.send_response(status)
+                    for key in ("Content-Type", "X-elastic-product"):
+                        if headers.get(key):
+                            self.send_header(key, headers[key])
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = _forward  # noqa: N815
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def test_slow_bulk_requests_are_retried_with_back_off(es_url, es, prefix, tmp_path):
+    proxy = SlowProxy(es_url, slow=2, delay=3)
+    with FixtureServer("cicero", "https://www.cicero.de") as server:
+        result = crawl(proxy.url, prefix, server, tmp_path, "-s", "CORPUS_ES_TIMEOUT=1",
+                       "-s", "CORPUS_ES_RETRY_BACKOFF=0.5", "-s", "CORPUS_ES_MAX_RETRIES=4")
+    assert proxy.bulk_calls >= 3  # two timed out, then one went through
+    assert "Elasticsearch: retry 1 in" in result.stderr and "ConnectionTimeout" in result.stderr
+    assert "'corpus/es/indexed': 14" in result.stderr
+    assert len(docs(es, f"{prefix}-articles")) == 3 and len(docs(es, f"{prefix}-comments")) == 11  # once each
+    assert not list((tmp_path / "deadletter").rglob("*.jsonl"))
