@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import threading
 import time
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 from corpus.backoff import retry_after_seconds
-
-ROOT = Path(__file__).parents[1]
+from tests.faultserver import answer, runspider, serve
 
 SPIDER = '''
 import time
@@ -40,44 +32,21 @@ class Throttling:
     def __init__(self) -> None:
         self.first_429: float | None = None
         seen: set[str] = set()
-        server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                host = self.headers.get("Host", "").split(":")[0]
-                if host == "127.0.0.1" and self.path not in seen:
-                    seen.add(self.path)
-                    server.first_429 = server.first_429 or time.time()
-                    self.send_response(429)
-                    self.send_header("Retry-After", "3")
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                body = b"<html><body>ok</body></html>"
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+        def respond(handler) -> None:  # type: ignore[no-untyped-def]
+            host = handler.headers.get("Host", "").split(":")[0]
+            if host == "127.0.0.1" and handler.path not in seen:
+                seen.add(handler.path)
+                self.first_429 = self.first_429 or time.time()
+                return answer(handler, 429, b"", {"Retry-After": "3"})
+            return answer(handler)
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.port = serve(respond)
 
 
 def test_retry_after_slows_down_only_the_site_that_asked(tmp_path):
     server = Throttling()
-    spider = tmp_path / "two_sites.py"
-    spider.write_text(SPIDER)
-    out = tmp_path / "out.jsonl"
-    env = {k: v for k, v in os.environ.items() if k not in ("ELASTICSEARCH_URL", "CORPUS_ES_HOSTS")}
-    result = subprocess.run([sys.executable, "-m", "scrapy", "runspider", str(spider), "-a", f"port={server.port}",
-                             "-O", str(out)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr[-3000:]
-    items = [json.loads(line) for line in out.read_text().splitlines()]
+    result, items = runspider(tmp_path, SPIDER, "-a", f"port={server.port}")
     hosts = sorted((i["url"].split("/")[2].split(":")[0], i["status"]) for i in items)
     assert hosts == [("127.0.0.1", 200)] * 3 + [("localhost", 200)] * 3  # every page in the end, none given up
     throttled = [i["at"] for i in items if "127.0.0.1" in i["url"]]

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import socket
-import subprocess
-import sys
-import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
-ROOT = Path(__file__).parents[1]
+from tests.faultserver import answer, runspider, serve
 
 SPIDER = '''
 import scrapy
@@ -39,42 +32,25 @@ class Faulty:
 
     def __init__(self) -> None:
         self.hits: Counter[str] = Counter()
-        hits = self.hits
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                hits[self.path] += 1
-                if self.path in ("/robots.txt", "/always-reset") or (self.path == "/flaky" and hits[self.path] <= 2):
-                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-                    self.connection.close()  # a reset, no answer
-                    return
-                if self.path == "/slow":
-                    time.sleep(3)
-                body = b"<html><body>ok</body></html>"
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+        def respond(handler) -> None:  # type: ignore[no-untyped-def]
+            path = handler.path
+            self.hits[path] += 1
+            if path in ("/robots.txt", "/always-reset") or (path == "/flaky" and self.hits[path] <= 2):
+                handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01" + b"\x00" * 7)
+                handler.connection.close()  # a reset, no answer
+                return
+            if path == "/slow":
+                time.sleep(3)
+            answer(handler)
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.port = serve(respond)
 
 
 def test_resets_and_timeouts_are_retried_a_bounded_number_of_times(tmp_path):
     server = Faulty()
-    spider = tmp_path / "faults.py"
-    spider.write_text(SPIDER)
-    out = tmp_path / "out.jsonl"
-    env = {k: v for k, v in os.environ.items() if k not in ("ELASTICSEARCH_URL", "CORPUS_ES_HOSTS")}
-    result = subprocess.run([sys.executable, "-m", "scrapy", "runspider", str(spider), "-a", f"port={server.port}",
-                             "-O", str(out)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr[-3000:]
-    got = {json.loads(line)["path"]: json.loads(line)["status"] for line in out.read_text().splitlines()}
+    result, items = runspider(tmp_path, SPIDER, "-a", f"port={server.port}")
+    got = {item["path"]: item["status"] for item in items}
     # robots.txt unreachable: Scrapy's rule is to crawl on (with a logged error)
     assert server.hits["/robots.txt"] >= 1 and "fine" in got
     assert got == {"flaky": 200, "fine": 200}  # the flaky page came through on its third try
@@ -113,48 +89,23 @@ class Redirecting:
 
     def __init__(self) -> None:
         self.hits: Counter[str] = Counter()
-        hits = self.hits
-        port_holder: list[int] = []
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                hits[self.path] += 1
-                if self.path.startswith("/loop/"):
-                    target = f"/loop/{int(self.path.rsplit('/', 1)[1]) + 1}"
-                elif self.path == "/away":
-                    target = f"http://localhost:{port_holder[0]}/elsewhere"
-                else:
-                    body = b"<html><body>ok</body></html>"
-                    self.send_response(200)
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                    return
-                self.send_response(302)
-                self.send_header("Location", target)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+        def respond(handler) -> None:  # type: ignore[no-untyped-def]
+            path = handler.path
+            self.hits[path] += 1
+            if path.startswith("/loop/"):
+                return answer(handler, 302, b"", {"Location": f"/loop/{int(path.rsplit('/', 1)[1]) + 1}"})
+            if path == "/away":
+                return answer(handler, 302, b"", {"Location": f"http://localhost:{self.port}/elsewhere"})
+            return answer(handler)
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.httpd.server_address[1]
-        port_holder.append(self.port)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.port = serve(respond)
 
 
 def test_redirect_loops_end_at_the_limit_and_other_domains_are_not_followed(tmp_path):
     server = Redirecting()
-    spider = tmp_path / "redirects.py"
-    spider.write_text(REDIRECT_SPIDER)
-    out = tmp_path / "out.jsonl"
-    env = {k: v for k, v in os.environ.items() if k not in ("ELASTICSEARCH_URL", "CORPUS_ES_HOSTS")}
-    result = subprocess.run([sys.executable, "-m", "scrapy", "runspider", str(spider), "-a", f"port={server.port}",
-                             "-O", str(out), "-s", "LOG_LEVEL=DEBUG"],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert [json.loads(line)["url"].rsplit("/", 1)[1] for line in out.read_text().splitlines()] == ["fine"]
+    result, items = runspider(tmp_path, REDIRECT_SPIDER, "-a", f"port={server.port}", "-s", "LOG_LEVEL=DEBUG")
+    assert [item["url"].rsplit("/", 1)[1] for item in items] == ["fine"]
     loops = [p for p in server.hits if p.startswith("/loop/")]
     assert len(loops) == 6  # the first request and REDIRECT_MAX_TIMES (5) redirects, then discarded
     assert "max redirections reached" in result.stderr
