@@ -1,8 +1,8 @@
 """Benchmark: memory of a crawl that renders 1,000 pages in headless Chromium.
 
-A local server (a thread of this process, 127.0.0.1) serves a generated site:
-listing pages of 50 links each, paged with rel="next", and N article pages
-whose comments a script inserts after load. A spider with ``browser = True``
+A local server (a thread of this process, 127.0.0.1) serves the generated site
+of tests/gensite.py: listing pages of 50 links each, paged with rel="next", and
+N article pages whose three comments a script inserts after load. A spider with ``browser = True``
 crawls it twice in the same invocation, as a subprocess each time:
 
 (a) with the browser context replaced every 100 pages (the default), and
@@ -23,83 +23,17 @@ Politeness settings (download delay, AutoThrottle) are off in this benchmark onl
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
-PER_LISTING = 50
-
-ARTICLE = """<!DOCTYPE html><html lang="de"><head><meta charset="utf-8"><title>{title}</title>
-<link rel="canonical" href="{origin}/a/{n}">
-<script type="application/ld+json">{ld}</script>
-<script>
-document.addEventListener("DOMContentLoaded", function () {{
-  var s = document.getElementById("comments");
-  for (var i = 0; i < 3; i++) {{
-    var c = document.createElement("article");
-    c.className = "comment js-comment";
-    c.setAttribute("data-comment-id", "{n}" + i);
-    c.innerHTML = '<p class="comment__submitted"><span class="comment__author">Leser ' + i +
-      '</span> | <span class="comment__date">Do., 2. Mai 2024 - 12:1' + i + '</span></p>' +
-      '<div class="field field-name-comment-body"><p>Kommentar ' + i + ' zu Artikel {n}.</p></div>';
-    s.appendChild(c);
-  }}
-}});
-</script></head><body><main><article><h1>{title}</h1>{body}</article>
-<section id="comments" class="comments"></section></main></body></html>"""
-
-
-def article(origin: str, n: int) -> bytes:
-    title = f"Nordkorea, Russland und China: Bericht {n}"
-    paragraphs = "".join(
-        f"<p>Absatz {i} des Berichts {n}: Pjöngjang, Moskau und Peking verhandeln über Handel, Energie "
-        f"und Sicherheit auf der koreanischen Halbinsel. Seoul und Tokio beobachten die Gespräche.</p>"
-        for i in range(8)
-    )
-    ld = json.dumps({"@type": "NewsArticle", "headline": title, "datePublished": "2024-05-02T10:00:00+02:00",
-                     "author": {"@type": "Person", "name": "Anna Beispiel"}}, ensure_ascii=False)
-    return ARTICLE.format(title=title, origin=origin, n=n, ld=ld, body=paragraphs).encode()
-
-
-def listing(pages: int, number: int) -> bytes:
-    first = (number - 1) * PER_LISTING
-    links = "".join(f'<article class="teaser"><a href="/a/{n}">Bericht {n}</a></article>'
-                    for n in range(first, min(first + PER_LISTING, pages)))
-    more = f'<a rel="next" href="/list/{number + 1}">Mehr</a>' if first + PER_LISTING < pages else ""
-    return f"<!DOCTYPE html><html><head><title>Liste {number}</title></head><body>{links}{more}</body></html>".encode()
-
-
-def serve(pages: int) -> tuple[ThreadingHTTPServer, str]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            path = self.path.split("?")[0]
-            if path.startswith("/list/"):
-                body, status = listing(pages, int(path.rsplit("/", 1)[1])), 200
-            elif path.startswith("/a/") and int(path.rsplit("/", 1)[1]) < pages:
-                body, status = article(origin, int(path.rsplit("/", 1)[1])), 200
-            else:
-                body, status = b"not found", 404
-            self.send_response(status)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    origin = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, origin
+sys.path.insert(0, str(ROOT))
+from tests.gensite import PER_LISTING, GeneratedSite  # noqa: E402  (the site the tests crawl, too)
 
 
 def rss_kb(pid: int) -> int:
@@ -196,14 +130,15 @@ def main() -> int:
     ap.add_argument("--pages", type=int, default=1000)
     ap.add_argument("--context-pages", type=int, default=100)
     args = ap.parse_args()
-    server, origin = serve(args.pages)
+    site = GeneratedSite(args.pages, scripted_comments=3).__enter__()
+    origin = site.base_url
     print(f"site: {args.pages} article pages (+{args.pages // PER_LISTING} listings) at {origin}, "
           "rendered in headless Chromium; politeness settings off for this benchmark")
     with tempfile.TemporaryDirectory(prefix="corpus-bench-") as tmp:
         runs = [(f"context replaced every {args.context_pages} pages", args.context_pages),
                 ("one context for the whole crawl", 10**9)]
         results = [(name, run(origin, args.pages, n, Path(tmp))) for name, n in runs]
-    server.shutdown()
+    site.__exit__(None, None, None)
     print(f"{'':<34} {'crawler RSS MB':>17} {'end/':>6} {'MB per':>8} {'Chromium PSS MB':>19} {'end/':>6}"
           f" {'pages':>6} {'secs':>6}")
     print(f"{'run':<34} {'at 20%':>8} {'at end':>8} {'20%':>6} {'100 pg':>8} {'at 20%':>9} {'at end':>9}"

@@ -1,7 +1,8 @@
 """A generated site for crawls with many pages: listings of 50 links (paged with rel="next") and N articles.
 
 ``GeneratedSite(pages)`` serves it on 127.0.0.1 (a thread); every request is counted per path,
-and ``article_delay`` slows article pages down (so that a crawl can be stopped in the middle).
+``article_delay`` slows article pages down (so that a crawl can be stopped in the middle), and
+``scripted_comments`` adds comments that a script inserts after load (for browser crawls).
 """
 
 from __future__ import annotations
@@ -15,14 +16,32 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 PER_LISTING = 50
 
 
-def article_html(n: int) -> bytes:
+# inserts ``count`` reader comments (in Cicero's markup) after the page has loaded: only a browser sees them
+_COMMENTS_SCRIPT = """<script>
+document.addEventListener("DOMContentLoaded", function () {{
+  var s = document.getElementById("comments");
+  for (var i = 0; i < {count}; i++) {{
+    var c = document.createElement("article");
+    c.className = "comment js-comment";
+    c.setAttribute("data-comment-id", "{n}" + i);
+    c.innerHTML = '<p class="comment__submitted"><span class="comment__author">Leser ' + i +
+      '</span> | <span class="comment__date">Do., 2. Mai 2024 - 12:1' + i + '</span></p>' +
+      '<div class="field field-name-comment-body"><p>Kommentar ' + i + ' zu Artikel {n}.</p></div>';
+    s.appendChild(c);
+  }}
+}});
+</script>"""
+
+
+def article_html(n: int, scripted_comments: int = 0) -> bytes:
     title = f"Nordkorea, Russland und China: Bericht {n}"
     body = "".join(f"<p>Absatz {i} des Berichts {n}: Pjöngjang, Moskau und Peking verhandeln über Handel "
                    f"und Sicherheit auf der koreanischen Halbinsel.</p>" for i in range(5))
     ld = json.dumps({"@type": "NewsArticle", "headline": title, "datePublished": "2024-05-02T10:00:00+02:00"})
+    script = _COMMENTS_SCRIPT.format(count=scripted_comments, n=n) if scripted_comments else ""
     return (f'<!DOCTYPE html><html lang="de"><head><meta charset="utf-8"><title>{title}</title>'
-            f'<script type="application/ld+json">{ld}</script></head><body><article><h1>{title}</h1>{body}'
-            "</article></body></html>").encode()
+            f'<script type="application/ld+json">{ld}</script>{script}</head><body><article><h1>{title}</h1>{body}'
+            '</article><section id="comments" class="comments"></section></body></html>').encode()
 
 
 def listing_html(pages: int, number: int) -> bytes:
@@ -33,9 +52,10 @@ def listing_html(pages: int, number: int) -> bytes:
 
 
 class GeneratedSite:
-    def __init__(self, pages: int, article_delay: float = 0.0) -> None:
+    def __init__(self, pages: int, article_delay: float = 0.0, scripted_comments: int = 0) -> None:
         self.pages = pages
         self.article_delay = article_delay
+        self.scripted_comments = scripted_comments
         self.requests: Counter[str] = Counter()
         self._lock = threading.Lock()
         site = self
@@ -51,7 +71,7 @@ class GeneratedSite:
                     body, status = listing_html(site.pages, int(number)), 200
                 elif path.startswith("/a/") and number.isdigit() and int(number) < site.pages:
                     time.sleep(site.article_delay)
-                    body, status = article_html(int(number)), 200
+                    body, status = article_html(int(number), site.scripted_comments), 200
                 self.send_response(status)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
