@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import html
+import itertools
 import logging
 import re
 from dataclasses import dataclass, field
@@ -260,8 +261,9 @@ class GenericLayer(Layer):
         """The first short byline-like text on the page (the authors pipeline splits it)."""
         for css in self.BYLINE:
             # teasers of other articles sit in asides and footers, with their own bylines
-            nodes = [n for n in self.page.sel.css(css) if n.xpath("ancestor::aside or ancestor::footer").get() != "1"]
-            for node in nodes[:3]:
+            # the first three outside asides and footers (checked lazily: pages can hold hundreds of author links)
+            nodes = (n for n in self.page.sel.css(css) if n.xpath("ancestor::aside or ancestor::footer").get() != "1")
+            for node in itertools.islice(nodes, 3):
                 text = node_text(node)
                 if text and 3 <= len(text) <= 120:
                     return text
