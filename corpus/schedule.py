@@ -388,11 +388,6 @@ class Scheduler:
                 result.append((job, fire))
         return result
 
-    def next_runs(self, now: datetime) -> list[tuple[Job, datetime]]:
-        """Each job with the time it will next start (now, for a job that is due)."""
-        due = {job.name for job, _ in self.due(now)}
-        return [(job, now if job.name in due else Cron(job.cron).next_after(now)) for job in self.jobs]
-
     # --- one step --------------------------------------------------------------------
     def tick(self, only: set[str] | None = None) -> None:
         """Check running crawls (ends, timeouts), then start what is due (at most ``max_parallel``
@@ -532,13 +527,13 @@ class Scheduler:
             logger.info("scheduler started with %d job(s): %s", len(self.jobs), ", ".join(j.name for j in self.jobs))
             while not (self.stopping and not self.running):
                 self.tick()
-                if not self.stopping:
-                    now = self.clock()
-                    upcoming = min((t for _, t in self.next_runs(now)), default=now + timedelta(seconds=60))
-                    wait = max(0.0, min(60.0, (upcoming - now).total_seconds()))
-                    sleep(min(wait, poll) if self.running else max(wait, 0.05))
+                if self.running or self.stopping:
+                    sleep(poll)  # watch the crawls; a due job waiting for a free slot starts at the next tick
                 else:
-                    sleep(poll)
+                    now = self.clock()
+                    upcoming = min((Cron(job.cron).next_after(now) for job in self.jobs),
+                                   default=now + timedelta(seconds=60))
+                    sleep(max(0.05, min(60.0, (upcoming - now).total_seconds())))
         finally:
             for s, handler in previous.items():
                 signal.signal(s, handler)
