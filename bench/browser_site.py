@@ -1,18 +1,12 @@
-"""The spider of bench/browser_memory.py: a generated site rendered in the browser (not an outlet)."""
+"""The spider of bench/browser_memory.py: the tests' generated site, rendered in the browser (not an outlet)."""
 
 from __future__ import annotations
 
-import re
-
-from corpus.spider import OutletSpider
 from spiders.cicero import CiceroParser
+from tests.redis_spiders import GeneratedSiteSpider
 
 
-class BenchBrowserSpider(OutletSpider):
+class BenchBrowserSpider(GeneratedSiteSpider):
     name = "bench-browser"
-    outlet_name = "Benchmark"
-    base_url = "https://bench.invalid"
-    sections = ("/list/1",)
-    article_path = re.compile(r"^/a/\d+$")
-    parser = CiceroParser  # the generated comments use its markup
+    parser = CiceroParser  # the scripted comments use its markup
     browser = True
