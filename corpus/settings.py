@@ -83,6 +83,14 @@ CORPUS_STATE_FILE = _env("CORPUS_STATE_FILE", "")
 #   so that a stopped crawl (Ctrl-C, SIGTERM, a crash) continues where it was when started
 #   again with the same JOBDIR. One directory per spider and run series.
 #   Example: scrapy crawl cicero -a mode=backfill -a since=2023-01-01 -s JOBDIR=data/jobs/cicero-backfill
+#   The queue lives in <JOBDIR>/frontier.sqlite (corpus/frontier.py): it survives even `kill -9`;
+#   requests in flight at a kill are fetched again, nothing is lost. Write the feed with -o (append)
+#   or the default dated file, not -O: -O replaces the earlier run's output.
+SCHEDULER = "corpus.frontier.DurableScheduler"
+SPIDER_MIDDLEWARES = {"corpus.frontier.FrontierMiddleware": 20}
+# CORPUS_JOB_CHECKPOINT (float seconds, default 2): with JOBDIR, how often the output is flushed
+#   (feeds, the Elasticsearch bulk buffer) and the requests whose items it holds are marked done.
+CORPUS_JOB_CHECKPOINT = _env_float("CORPUS_JOB_CHECKPOINT", 2.0)
 
 # --- Browser rendering (scrapy-playwright; only for spiders or requests that ask, see corpus/browser.py) ---
 # CORPUS_CHROMIUM_PATH (str path, default "" = found on the PATH: chromium, chromium-browser,

@@ -120,12 +120,21 @@ class LocalState:
 
     def new_comment(self, comment_id: str, article_id: str | None, content_hash: str | None) -> bool:
         """Record a comment; ``False`` when it was already written with the same content."""
-        with self._lock, self.db:
+        if not self.comment_is_new(comment_id, content_hash):
+            return False
+        self.record_comments([(comment_id, article_id, content_hash)])
+        return True
+
+    def comment_is_new(self, comment_id: str, content_hash: str | None) -> bool:
+        """``False`` when the comment was recorded with the same content."""
+        with self._lock:
             row = self.db.execute("SELECT content_hash FROM comments WHERE id = ?", (comment_id,)).fetchone()
-            if row is not None and row[0] == content_hash:
-                return False
-            self.db.execute("INSERT OR REPLACE INTO comments VALUES (?, ?, ?)", (comment_id, article_id, content_hash))
-            return True
+        return row is None or row[0] != content_hash
+
+    def record_comments(self, comments: list[tuple[str, str | None, str | None]]) -> None:
+        """Record comments (id, article id, content hash) as written."""
+        with self._lock, self.db:
+            self.db.executemany("INSERT OR REPLACE INTO comments VALUES (?, ?, ?)", comments)
 
     def versions(self, article_id: str) -> list[dict[str, Any]]:
         """Superseded versions of an article, oldest first."""

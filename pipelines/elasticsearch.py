@@ -83,6 +83,11 @@ class ElasticsearchPipeline(BasePipeline):
         await self.indexer.add(_as_dict(item))
         return item
 
+    async def checkpoint(self) -> None:
+        """Write what the bulk buffer holds (asked for by the JOBDIR frontier before it marks pages done)."""
+        if self.indexer is not None:
+            await self.indexer.flush()
+
     async def close_spider(self) -> None:
         if self._timer is not None:
             self._timer.cancel()

@@ -8,6 +8,9 @@ revisited article whose content changed gets ``version`` + 1 and
 ``modified_at``, and its previous title, teaser and body are kept as a
 superseded version. A comment already written with the same content is not
 written again, so a revisit adds only new (or edited) comments to the output.
+Comments are recorded as written only at a checkpoint (with ``JOBDIR``, after
+the feed was flushed; see ``corpus/frontier.py``) or at the close: a crawl
+killed before that writes them again, it never skips one it did not write.
 The spider's incremental filter reads the same store.
 """
 
@@ -29,6 +32,8 @@ class StatePipeline(BasePipeline):
         self.local: LocalState | None = None
         if not EsConfig.from_settings(self.settings).enabled:
             self.local = local_state(self.settings)
+        # comments handed on but not yet durable in the output: id -> (id, article id, content hash)
+        self.pending: dict[str, tuple[str, str | None, str | None]] = {}
 
     def process_item(self, item: Article | Comment) -> Article | Comment:
         if self.local is None:
@@ -41,9 +46,19 @@ class StatePipeline(BasePipeline):
                 self.stats.inc_value("corpus/state/changed")
             return item
         digest = content_hash(item.author, item.title, item.text)
-        if not self.local.new_comment(item.id, item.article_id, digest):
+        waiting = self.pending.get(item.id)
+        if (waiting is not None and waiting[2] == digest) or (
+                waiting is None and not self.local.comment_is_new(item.id, digest)):
             raise self.drop("already written", "comment", level=logging.DEBUG)
+        self.pending[item.id] = (item.id, item.article_id, digest)
         return item
 
+    def checkpoint(self) -> None:
+        """The output holds the comments handed on so far: record them as written."""
+        if self.local is not None and self.pending:
+            self.local.record_comments(list(self.pending.values()))
+            self.pending.clear()
+
     def close_spider(self) -> None:
+        self.checkpoint()  # the feed exporter keeps what it was given (it is closed right after)
         close_local_states()

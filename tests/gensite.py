@@ -2,7 +2,8 @@
 
 ``GeneratedSite(pages)`` serves it on 127.0.0.1 (a thread); every request is counted per path,
 ``article_delay`` slows article pages down (so that a crawl can be stopped in the middle), and
-``scripted_comments`` adds comments that a script inserts after load (for browser crawls).
+``scripted_comments`` adds comments that a script inserts after load (for browser crawls),
+``comments`` comments in the page itself (both in Cicero's markup: crawl with its parser).
 """
 
 from __future__ import annotations
@@ -33,7 +34,14 @@ document.addEventListener("DOMContentLoaded", function () {{
 </script>"""
 
 
-def article_html(n: int, scripted_comments: int = 0) -> bytes:
+def _comment_html(n: int, i: int) -> str:
+    return (f'<article class="comment js-comment" data-comment-id="{n}-{i}"><p class="comment__submitted">'
+            f'<span class="comment__author">Leser {i}</span> | <span class="comment__date">Do., 2. Mai 2024 - '
+            f'12:{i % 60:02d}</span></p><div class="field field-name-comment-body"><p>Kommentar {i} zu Artikel {n}.'
+            '</p></div></article>')
+
+
+def article_html(n: int, scripted_comments: int = 0, comments: int = 0) -> bytes:
     title = f"Nordkorea, Russland und China: Bericht {n}"
     body = "".join(f"<p>Absatz {i} des Berichts {n}: Pjöngjang, Moskau und Peking verhandeln über Handel "
                    f"und Sicherheit auf der koreanischen Halbinsel.</p>" for i in range(5))
@@ -41,7 +49,8 @@ def article_html(n: int, scripted_comments: int = 0) -> bytes:
     script = _COMMENTS_SCRIPT.format(count=scripted_comments, n=n) if scripted_comments else ""
     return (f'<!DOCTYPE html><html lang="de"><head><meta charset="utf-8"><title>{title}</title>'
             f'<script type="application/ld+json">{ld}</script>{script}</head><body><article><h1>{title}</h1>{body}'
-            '</article><section id="comments" class="comments"></section></body></html>').encode()
+            '</article><section id="comments" class="comments">'
+            f'{"".join(_comment_html(n, i) for i in range(comments))}</section></body></html>').encode()
 
 
 def listing_html(pages: int, number: int) -> bytes:
@@ -51,9 +60,18 @@ def listing_html(pages: int, number: int) -> bytes:
     return f"<!DOCTYPE html><html><head><title>Liste {number}</title></head><body>{links}{more}</body></html>".encode()
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a crawler killed mid-answer is expected
+            super().handle_error(request, client_address)
+
+
 class GeneratedSite:
-    def __init__(self, pages: int, article_delay: float = 0.0, scripted_comments: int = 0) -> None:
+    def __init__(self, pages: int, article_delay: float = 0.0, scripted_comments: int = 0, comments: int = 0) -> None:
         self.pages = pages
+        self.comments = comments
         self.article_delay = article_delay
         self.scripted_comments = scripted_comments
         self.requests: Counter[str] = Counter()
@@ -71,7 +89,7 @@ class GeneratedSite:
                     body, status = listing_html(site.pages, int(number)), 200
                 elif path.startswith("/a/") and number.isdigit() and int(number) < site.pages:
                     time.sleep(site.article_delay)
-                    body, status = article_html(int(number), site.scripted_comments), 200
+                    body, status = article_html(int(number), site.scripted_comments, site.comments), 200
                 self.send_response(status)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
@@ -81,7 +99,7 @@ class GeneratedSite:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def article_fetches(self) -> Counter[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from corpus.spider import OutletSpider
+from spiders.cicero import CiceroParser
 
 
 class GeneratedSiteSpider(OutletSpider):
@@ -13,3 +14,10 @@ class GeneratedSiteSpider(OutletSpider):
     base_url = "https://generated.invalid"
     sections = ("/list/1",)
     article_path = re.compile(r"^/a/\d+$")
+
+
+class GeneratedCommentsSpider(GeneratedSiteSpider):
+    """The generated site with its comments read (they are in Cicero's markup)."""
+
+    name = "gensite-comments"
+    parser = CiceroParser

@@ -1,0 +1,366 @@
+"""A crawl frontier in ``JOBDIR`` that survives ``kill -9``.
+
+Scrapy's own ``JOBDIR`` support writes the queue's bookkeeping (sizes, the
+list of priorities) and the seen-request file's buffer only when the crawl
+closes cleanly, and forgets a request as soon as it is handed to the
+downloader. A crawl killed with SIGKILL therefore loses the requests in
+flight, may lose or repeat queued ones, and items still in an output buffer
+are gone. This scheduler keeps the frontier in one SQLite file,
+``<JOBDIR>/frontier.sqlite``:
+
+- ``seen``: the fingerprint of every request ever queued (the duplicate
+  filter; on disk, so 100,000 URLs cost no memory);
+- ``queue``: every queued request, serialised, with its priority; a request
+  handed to the downloader is marked *taken*, not removed.
+
+A taken request is removed only after its callback or errback has run to the
+end (its items through the pipelines, its follow-up requests queued) **and**
+after a checkpoint has made those items durable: every
+``CORPUS_JOB_CHECKPOINT`` seconds and at the close, the JSON Lines feeds are
+flushed and every pipeline with a ``checkpoint()`` method is asked to write
+what it holds (the Elasticsearch pipeline flushes its bulk buffer, the local
+state records its comments); then the finished requests are removed in one
+transaction. A restart with the same ``JOBDIR`` puts the requests that were
+taken back into the queue: a page whose items may not have reached the output
+is fetched again (at least once), none is lost. Elasticsearch documents have
+stable ids, so a page indexed twice overwrites itself; its version does not
+change when its content did not.
+
+A retry or redirect of a taken request replaces its row; a duplicate
+redirect target removes it. Requests that cannot be serialised (a callback
+that is not a spider method) stay in memory, with a warning.
+
+Without ``JOBDIR`` this is Scrapy's scheduler, unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import sqlite3
+from collections import deque
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy import Request as ScrapyRequest
+from scrapy import signals
+from scrapy.core.scheduler import Scheduler
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from scrapy.utils.job import job_dir
+from scrapy.utils.request import request_from_dict
+from twisted.internet import defer, task
+from twisted.python.failure import Failure
+
+if TYPE_CHECKING:
+    from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+KEY = "corpus_frontier_id"  # request.meta: the row of a queued request
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS seen (fp BLOB PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS queue (
+    id INTEGER PRIMARY KEY,
+    priority INTEGER NOT NULL,
+    taken INTEGER NOT NULL DEFAULT 0,
+    data BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS queue_next ON queue (taken, priority, id);
+"""
+
+
+class Frontier:
+    """The SQLite file: seen fingerprints and queued requests (LIFO or FIFO within a priority)."""
+
+    def __init__(self, path: Path, fifo: bool = False) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        # autocommit; WAL without fsync per commit: a killed process loses nothing it wrote
+        # (the operating system has it), only a power cut could
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(_SCHEMA)
+        order = "ASC" if fifo else "DESC"
+        self._next_sql = f"SELECT id, data FROM queue WHERE taken = 0 ORDER BY priority DESC, id {order} LIMIT 1"
+
+    def recover(self) -> int:
+        """Put the requests taken by an earlier process back into the queue; returns how many."""
+        return self.db.execute("UPDATE queue SET taken = 0 WHERE taken = 1").rowcount
+
+    def queued(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM queue WHERE taken = 0").fetchone()[0]
+
+    def taken(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM queue WHERE taken = 1").fetchone()[0]
+
+    def seen_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM seen").fetchone()[0]
+
+    def add(self, fp: bytes | None, priority: int, data: bytes) -> int | None:
+        """Queue a request; ``None`` when its fingerprint was seen. ``fp=None``: not filtered."""
+        db = self.db
+        db.execute("BEGIN")
+        try:
+            if fp is not None and db.execute("INSERT OR IGNORE INTO seen VALUES (?)", (fp,)).rowcount == 0:
+                db.execute("COMMIT")
+                return None
+            row = db.execute("INSERT INTO queue (priority, data) VALUES (?, ?)", (priority, data)).lastrowid
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return row
+
+    def replace(self, row: int, fp: bytes | None, priority: int, data: bytes) -> bool:
+        """A retry or redirect of ``row``: it takes the row's place; ``False`` (row removed) when seen."""
+        db = self.db
+        db.execute("BEGIN")
+        try:
+            if fp is not None and db.execute("INSERT OR IGNORE INTO seen VALUES (?)", (fp,)).rowcount == 0:
+                db.execute("DELETE FROM queue WHERE id = ?", (row,))
+                db.execute("COMMIT")
+                return False
+            updated = db.execute("UPDATE queue SET priority = ?, data = ?, taken = 0 WHERE id = ?",
+                                 (priority, data, row)).rowcount
+            if not updated:  # the row is gone (finished meanwhile): queue it anew
+                db.execute("INSERT INTO queue (id, priority, data) VALUES (?, ?, ?)", (row, priority, data))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return True
+
+    def take(self) -> tuple[int, bytes] | None:
+        found = self.db.execute(self._next_sql).fetchone()
+        if found is None:
+            return None
+        self.db.execute("UPDATE queue SET taken = 1 WHERE id = ?", (found[0],))
+        return found
+
+    def remove(self, rows: Iterable[int]) -> None:
+        db = self.db
+        db.execute("BEGIN")
+        db.executemany("DELETE FROM queue WHERE id = ?", ((row,) for row in rows))
+        db.execute("COMMIT")
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class DurableScheduler(Scheduler):
+    """Scrapy's scheduler; with ``JOBDIR``, the frontier above instead of Scrapy's disk queues."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DurableScheduler:
+        instance = super().from_crawler(crawler)
+        instance.crawler = crawler
+        directory = job_dir(crawler.settings)
+        instance.frontier = None
+        if directory:
+            fifo = "fifo" in str(crawler.settings.get("SCHEDULER_DISK_QUEUE", "")).lower()
+            instance.frontier = Frontier(Path(directory) / "frontier.sqlite", fifo=fifo)
+        instance.checkpoint_every = crawler.settings.getfloat("CORPUS_JOB_CHECKPOINT", 2.0)
+        instance._finished: list[int] = []  # rows whose callback has run, not yet durable
+        instance._memory: deque[Request] = deque()  # requests that cannot be serialised
+        instance._checkpointing: defer.Deferred[None] | None = None
+        instance._loop: task.LoopingCall | None = None
+        return instance
+
+    def _dqdir(self, jobdir: str | None) -> str | None:
+        return None  # Scrapy's disk queues are not used: with JOBDIR, the frontier holds the queue
+
+    # --- Scrapy's scheduler interface ----------------------------------------------------
+    def open(self, spider: Spider) -> Any:
+        if self.frontier is None:
+            return super().open(spider)
+        self.spider = spider
+        self.fingerprinter = self.crawler.request_fingerprinter
+        self.df.open()  # Scrapy's duplicate filter is not used with JOBDIR (the frontier's `seen` is)
+        recovered = self.frontier.recover()
+        queued, seen = self.frontier.queued(), self.frontier.seen_count()
+        if recovered:
+            logger.warning("JOBDIR %s: %d requests were in flight when the last run stopped; they are fetched "
+                           "again", self.frontier.path.parent, recovered)
+            self.stats.inc_value("corpus/jobdir/recovered", recovered)
+        if queued or seen:
+            logger.info("JOBDIR %s: resuming with %d queued requests (%d seen before)", self.frontier.path.parent,
+                        queued, seen)
+        if (Path(self.frontier.path.parent) / "requests.queue").exists():
+            logger.warning("JOBDIR %s holds a queue in Scrapy's own format (requests.queue), which this crawler "
+                           "does not read; start a new JOBDIR", self.frontier.path.parent)
+        self.crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
+        self._loop = task.LoopingCall(self._tick)
+        self._loop.start(self.checkpoint_every, now=False)
+        return None
+
+    def close(self, reason: str) -> Any:
+        if self.frontier is None:
+            return super().close(reason)
+        if self._loop is not None and self._loop.running:
+            self._loop.stop()
+        return deferred_from_coro(self._close(reason))
+
+    async def _close(self, reason: str) -> None:
+        assert self.frontier is not None
+        if self._checkpointing is not None:
+            await maybe_deferred_to_future(self._checkpointing)
+        await self.checkpoint()
+        left, taken = self.frontier.queued(), self.frontier.taken()
+        if self._memory:
+            logger.warning("JOBDIR: %d requests that could not be serialised are dropped at the close",
+                           len(self._memory))
+        if left or taken:
+            logger.info("JOBDIR %s: %d requests left for the next run (%d of them were in flight)",
+                        self.frontier.path.parent, left + taken, taken)
+        self.frontier.close()
+        self.df.close(reason)
+
+    def has_pending_requests(self) -> bool:
+        if self.frontier is None:
+            return super().has_pending_requests()
+        return bool(self._memory) or self.frontier.queued() > 0
+
+    def __len__(self) -> int:
+        if self.frontier is None:
+            return super().__len__()
+        return len(self._memory) + self.frontier.queued()
+
+    def enqueue_request(self, request: Request) -> bool:
+        if self.frontier is None:
+            return super().enqueue_request(request)
+        fp = None if request.dont_filter else self.fingerprinter.fingerprint(request)
+        try:
+            data = pickle.dumps(request.to_dict(spider=self.spider), protocol=4)
+        except Exception as exc:  # a callback that is not a method of the spider, an unpicklable meta value
+            return self._enqueue_in_memory(request, fp, exc)
+        row = request.meta.get(KEY)
+        if row is not None:  # a retry or redirect of a request in flight
+            kept = self.frontier.replace(row, fp, request.priority, data)
+        else:
+            kept = self.frontier.add(fp, request.priority, data) is not None
+        if not kept:
+            self._filtered(request)
+            return False
+        self.stats.inc_value("scheduler/enqueued/disk")
+        self.stats.inc_value("scheduler/enqueued")
+        return True
+
+    def next_request(self) -> Request | None:
+        if self.frontier is None:
+            return super().next_request()
+        if self._memory:
+            request = self._memory.pop()
+            self.stats.inc_value("scheduler/dequeued/memory")
+        else:
+            found = self.frontier.take()
+            if found is None:
+                return None
+            row, data = found
+            request = request_from_dict(pickle.loads(data), spider=self.spider)
+            request.meta[KEY] = row
+            self.stats.inc_value("scheduler/dequeued/disk")
+        self.stats.inc_value("scheduler/dequeued")
+        return request
+
+    # --- the rest ------------------------------------------------------------------------
+    def _enqueue_in_memory(self, request: Request, fp: bytes | None, exc: Exception) -> bool:
+        assert self.frontier is not None
+        if fp is not None and not self.frontier.db.execute("INSERT OR IGNORE INTO seen VALUES (?)", (fp,)).rowcount:
+            self._filtered(request)
+            return False
+        logger.warning("JOBDIR: %s cannot be kept on disk (%s); it stays in memory and is lost if the crawl "
+                       "is killed", request, exc)
+        self.stats.inc_value("scheduler/unserializable")
+        self._memory.append(request)
+        self.stats.inc_value("scheduler/enqueued/memory")
+        self.stats.inc_value("scheduler/enqueued")
+        return True
+
+    def _filtered(self, request: Request) -> None:
+        self.df.log(request, self.spider)  # the engine sends request_dropped
+
+    def _spider_opened(self, spider: Spider) -> None:
+        # the scraper calls finish_response once a response's (or failure's) callback output has been
+        # handled to the end: items through the pipelines, follow-up requests queued
+        slot = self.crawler.engine.scraper.slot
+        original = slot.finish_response
+
+        def finish_response(result: Any, request: Request) -> None:
+            original(result, request)
+            row = request.meta.get(KEY)
+            if row is not None:
+                self._finished.append(row)
+
+        slot.finish_response = finish_response
+        feeds = getattr(self._feed_exporter(), "slots", [])
+        for feed in feeds:
+            if not hasattr(feed.storage, "path"):
+                logger.warning("JOBDIR: the feed %s is stored only when the crawl ends; a killed crawl loses it",
+                               feed.uri)
+            elif feed.feed_options.get("overwrite"):
+                logger.warning("JOBDIR with an overwriting feed (-O %s): the next run of this job replaces what "
+                               "this one wrote; use -o to append", feed.uri)
+
+    def _feed_exporter(self) -> Any:
+        from scrapy.extensions.feedexport import FeedExporter
+
+        for extension in self.crawler.extensions.middlewares:
+            if isinstance(extension, FeedExporter):
+                return extension
+        return None
+
+    def _tick(self) -> defer.Deferred[None] | None:
+        if self._checkpointing is not None or not self._finished:
+            return None
+        self._checkpointing = deferred_from_coro(self.checkpoint())
+
+        def done(result: Any) -> None:
+            self._checkpointing = None
+            if isinstance(result, Failure):
+                logger.error("JOBDIR: checkpoint failed (the finished requests stay queued and are fetched "
+                             "again after a restart): %s", result.getErrorMessage())
+
+        self._checkpointing.addBoth(done)
+        return None
+
+    async def checkpoint(self) -> None:
+        """Make the items of finished requests durable, then remove those requests from the queue."""
+        if self.frontier is None:
+            return
+        rows, self._finished = self._finished, []
+        for feed in getattr(self._feed_exporter(), "slots", []):
+            file = getattr(feed, "file", None)
+            if file is not None and not getattr(file, "closed", False):
+                file.flush()
+        scraper = getattr(self.crawler.engine, "scraper", None)
+        pipelines = getattr(getattr(scraper, "itemproc", None), "middlewares", ())
+        for pipeline in pipelines:
+            method = getattr(pipeline, "checkpoint", None)
+            if method is not None:
+                result = method()
+                if hasattr(result, "__await__"):
+                    await result
+        if rows:
+            self.frontier.remove(rows)
+            self.stats.inc_value("corpus/jobdir/done", len(rows))
+            logger.debug("JOBDIR checkpoint: %d requests done", len(rows))
+
+
+class FrontierMiddleware:
+    """Spider middleware: a request a callback yields is new, even if it copied its parent's meta."""
+
+    def process_spider_output(self, response: Any, result: Iterable[Any], spider: Any = None) -> Iterable[Any]:
+        for output in result:
+            if isinstance(output, ScrapyRequest):
+                output.meta.pop(KEY, None)
+            yield output
+
+    async def process_spider_output_async(self, response: Any, result: Any, spider: Any = None) -> Any:
+        async for output in result:
+            if isinstance(output, ScrapyRequest):
+                output.meta.pop(KEY, None)
+            yield output
