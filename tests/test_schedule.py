@@ -88,6 +88,9 @@ def test_schedule_file_is_read_and_the_shipped_one_is_valid(tmp_path):
     ('[jobs.a]\nspider = "cicero"\ncron = "0 * * * *"\ntimeout = "soon"\n', "not a duration"),
     ('[jobs.a]\nspider = "cicero"\ncron = "0 * * * *"\nevery = 3\n', "unknown keys every"),
     ('[jobs."a b"]\nspider = "cicero"\ncron = "0 * * * *"\n', "names use"),
+    # job names become file names (logs, locks): nothing that could leave data/
+    ('[jobs."../../etc"]\nspider = "cicero"\ncron = "0 * * * *"\n', "names use"),
+    ('[jobs.".hidden"]\nspider = "cicero"\ncron = "0 * * * *"\n', "names use"),
     ("[other]\n", "no [jobs.<name>] tables"),
     ("[jobs.a\n", "not valid TOML"),
 ])
