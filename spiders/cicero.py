@@ -20,7 +20,10 @@ import re
 from typing import Any
 from urllib.parse import urljoin
 
+from lxml import etree
+
 from corpus.extract import Body, OutletParser, body_from, node_text
+from corpus.extract.text import compiled
 from corpus.normalize.text import clean_multiline, clean_text
 from corpus.spider import OutletSpider
 
@@ -151,31 +154,32 @@ class CiceroParser(OutletParser):
         ).get()
 
     def comments(self, limit: int | None = None) -> list[dict[str, Any]]:
+        # lxml elements and compiled selectors: a page can hold hundreds of comments
         comments = []
-        for node in self.page.sel.xpath(self.COMMENT_XPATH)[:limit]:
-            author, published = self._comment_header(node)
-            paragraphs = [node_text(p) for p in node.css(self.COMMENT_PARAGRAPHS)]
+        for element in _COMMENT_NODES(self.page.tree)[:limit]:
+            author, published = self._comment_header(element)
+            paragraphs = [node_text([p]) for p in compiled(self.COMMENT_PARAGRAPHS)(element)]
             text = "\n\n".join(p for p in paragraphs if p) or clean_multiline(
-                "\n\n".join(node.css(self.COMMENT_BODY).xpath(".//text()").getall())
+                "\n\n".join(t for body in compiled(self.COMMENT_BODY)(element) for t in _TEXTS(body))
             )
-            parent = node.xpath(self.PARENT_XPATH)
+            parent = _PARENT(element)
             comments.append({
-                "comment_id": _comment_id(node),
+                "comment_id": _comment_id(element),
                 "author": author,
                 "published_raw": published,
-                "title": node_text(node.css(self.COMMENT_TITLE)),
+                "title": node_text(compiled(self.COMMENT_TITLE)(element)),
                 "text": text or None,
                 "parent_id": _comment_id(parent[0]) if parent else None,
             })
         return comments
 
-    def _comment_header(self, node: Any) -> tuple[str | None, str | None]:
+    def _comment_header(self, element: Any) -> tuple[str | None, str | None]:
         """(author, date) from "Gerhard Lenz | Do., 7. September 2023 - 10:40"; (None, None) if absent."""
-        header = node.css(self.COMMENT_HEADER)
+        header = compiled(self.COMMENT_HEADER)(element)
         if not header:
             return None, None
-        author = node_text(header.css(self.COMMENT_AUTHOR))
-        published = node_text(header.css(self.COMMENT_DATE))
+        author = node_text([a for h in header for a in compiled(self.COMMENT_AUTHOR)(h)])
+        published = node_text([d for h in header for d in compiled(self.COMMENT_DATE)(h)])
         if not (author and published):
             whole = node_text(header[:1]) or ""
             left, _, right = whole.partition("|")
@@ -184,16 +188,25 @@ class CiceroParser(OutletParser):
         return author, published
 
 
-def _comment_id(node: Any) -> str | None:
+_COMMENT_NODES = etree.XPath(CiceroParser.COMMENT_XPATH)
+_PARENT = etree.XPath(CiceroParser.PARENT_XPATH)
+_TEXTS = etree.XPath(".//text()", smart_strings=False)
+_ANCHOR = etree.XPath('preceding-sibling::*[1][self::a][starts-with(@id, "comment-")]/@id', smart_strings=False)
+
+
+def _comment_id(element: Any) -> str | None:
     """Drupal comment id: data attribute, the anchor before the comment, or the permalink."""
-    value = node.attrib.get("data-comment-id")
+    value = element.get("data-comment-id")
     if value:
         return value
-    anchor = node.xpath('preceding-sibling::*[1][self::a][starts-with(@id, "comment-")]/@id').get()
+    anchor = _ANCHOR(element)
     if anchor:
-        return anchor.removeprefix("comment-")
-    link = node.css(".comment__title a::attr(href)").re_first(r"/comment/(\d+)")
-    return link
+        return anchor[0].removeprefix("comment-")
+    for link in compiled(".comment__title a")(element):
+        match = re.search(r"/comment/(\d+)", link.get("href") or "")
+        if match:
+            return match.group(1)
+    return None
 
 
 class CiceroSpider(OutletSpider):

@@ -141,6 +141,10 @@ def _flatten(data: Any) -> Iterator[dict[str, Any]]:
 _MOJIBAKE = re.compile("Ã[\x80-\xbf¤¶¼Ÿ„–—œ]|â€[™œ\x9d“”˜¦]")
 
 
+# bytes that occur in text: tab, newlines, form feed, carriage return, and everything from space up
+_TEXT_BYTES = bytes(range(9, 14)) + bytes(range(32, 256))
+
+
 def page_text(body: bytes, text: str) -> tuple[str, str | None]:
     """The page's text with a wrong declared encoding repaired, and what was wrong (``None``: nothing).
 
@@ -153,7 +157,7 @@ def page_text(body: bytes, text: str) -> tuple[str, str | None]:
     if not body.strip():
         return "", "empty"
     head = body[:4096]
-    if b"\x00" in head or sum(b < 9 or 13 < b < 32 for b in head) > len(head) // 20:
+    if b"\x00" in head or len(head.translate(None, _TEXT_BYTES)) > len(head) // 20:
         return "", "binary"
     if text.count("\ufffd") > 3:
         try:

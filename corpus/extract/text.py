@@ -8,11 +8,14 @@ before the text is read, so the shared page tree stays intact.
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from lxml import etree
 from parsel import Selector
+from parsel.csstranslator import HTMLTranslator
 
 from corpus.normalize.text import clean_text
 
@@ -38,9 +41,35 @@ class Body:
         return bool(self.paragraphs)
 
 
+_ALL_TEXT = etree.XPath(".//text()", smart_strings=False)
+
+
+@functools.lru_cache(maxsize=512)
+def compiled(css: str) -> etree.XPath:
+    """A CSS selector compiled once, as parsel would (descendants of an element, itself included).
+
+    ``compiled(css)(element)`` gives the matching lxml elements without the selector objects
+    parsel makes for every call and every result (what a loop over many comments pays for).
+    """
+    return etree.XPath(HTMLTranslator().css_to_xpath(css), smart_strings=False)
+
+
 def node_text(nodes: Any) -> str | None:
-    """All text below the selected nodes (a selector or selector list), cleaned; ``None`` if none."""
-    return clean_text(" ".join(nodes.xpath(".//text()").getall()))
+    """All text below the selected nodes, cleaned; ``None`` if none.
+
+    ``nodes``: a selector, a selector list, or lxml elements.
+    """
+    if isinstance(nodes, Selector):
+        roots = [nodes.root]
+    else:
+        roots = [node if isinstance(node, etree._Element) else node.root for node in nodes]
+    parts: list[str] = []
+    for root in roots:
+        if isinstance(root, etree._Element):
+            parts.extend(_ALL_TEXT(root))  # lxml directly: no selector object per text node
+        else:
+            return clean_text(" ".join(nodes.xpath(".//text()").getall()))
+    return clean_text(" ".join(parts))
 
 
 def body_from(container: Selector, drop: tuple[str, ...] = ()) -> Body:
