@@ -24,6 +24,8 @@ Measured, per run:
   walk of its object graph (requests, headers, meta, containers; not the spider,
   crawler or classes they point to), large containers extrapolated from a random
   sample of 300 entries, so an estimate; with JOBDIR, the size of the JOBDIR on disk;
+* Scrapy's request fingerprint cache at that moment (``scrapy.utils.request``:
+  one entry per live request, so per queued request without JOBDIR);
 * the duplicate filter at the close (when it holds every fingerprint): entries
   and the same deep size;
 * the spider's incremental "seen" cache (one entry per article link), the same way.
@@ -188,6 +190,11 @@ class FrontierProbe:
             "scheduler_bytes": deep_size(scheduler, exclude | {id(df)}),
             "rss_kb": proc_status("self", "VmRSS"),
         }
+        # Scrapy's fingerprint cache: one entry per live request (a queued one included), weakly keyed
+        cache = getattr(sys.modules.get("scrapy.utils.request"), "_fingerprint_cache", None)
+        if cache is not None:
+            result["fingerprint_cache_entries"] = len(cache)
+            result["fingerprint_cache_bytes"] = deep_size(cache, exclude)
         if self.jobdir:
             result["jobdir_bytes"] = dir_size(Path(self.jobdir))
         result["seconds"] = round(time.monotonic() - began, 3)
@@ -372,6 +379,19 @@ def main() -> int:
         if r["missing"] or r["unexpected"] or r["repeated"] or r["exit_code"]:
             failed.append(f"{r['run']}: exit {r['exit_code']}, fetched {r['fetched']} of {r['expected']} pages "
                           f"({r['missing']} missing, {r['unexpected']} unexpected, {r['repeated']} fetched twice)")
+    for r in results:
+        peak = r.get("peak") or {}
+        if not peak:
+            continue
+        on_disk = f", JOBDIR {mb(peak['jobdir_bytes'], 'b')} MB on disk" if "jobdir_bytes" in peak else ""
+        unused = "; unused: this scheduler keeps the seen requests in the JOBDIR" if (
+            on_disk and not r["dupefilter_entries"]) else ""
+        say(f"{r['run']}: at the queue's peak ({peak['queued']} requests) RSS {mb(peak['rss_kb'])} MB; scheduler "
+            f"~{mb(peak['scheduler_bytes'], 'b')} MB, Scrapy's fingerprint cache "
+            f"~{mb(peak.get('fingerprint_cache_bytes'), 'b')} MB ({peak.get('fingerprint_cache_entries', '-')} "
+            f"entries){on_disk}; at the close the duplicate filter held {r['dupefilter_entries']} fingerprints "
+            f"(~{mb(r['dupefilter_bytes'], 'b')} MB{unused}), the seen cache {r['seen_cache_entries']} ids "
+            f"(~{mb(r['seen_cache_bytes'], 'b')} MB)")
     verdict = None
     with_jobdir = results[-1]
     if "hwm_kb" in with_jobdir:
