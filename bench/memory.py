@@ -115,7 +115,7 @@ def deep_size(root: Any, exclude: set[int], sample: int = 300) -> int:
         if isinstance(obj, MethodType | str | bytes | int | float):
             continue
         if isinstance(obj, _CONTAINERS) and len(obj) > 2 * sample:
-            entries = list(obj.items()) if isinstance(obj, dict) else list(obj)
+            entries = _snapshot(obj)
             factor = weight * len(entries) / sample
             for entry in rng.sample(entries, sample):
                 if isinstance(obj, dict):
@@ -126,6 +126,16 @@ def deep_size(root: Any, exclude: set[int], sample: int = 300) -> int:
             continue
         stack.extend((ref, weight) for ref in gc.get_referents(obj))
     return int(total)
+
+
+def _snapshot(container: Any) -> list[Any]:
+    """The entries of a container that weak references may shrink while it is copied."""
+    for _ in range(10):
+        try:
+            return list(container.items()) if isinstance(container, dict) else list(container)
+        except RuntimeError:  # "changed size during iteration": a weakly referenced key died
+            continue
+    return []
 
 
 class FrontierProbe:
@@ -141,6 +151,9 @@ class FrontierProbe:
         self.measured_at = 0
         self.peak: dict[str, Any] = {}
         self.rss_open_kb = 0
+        self.started = 0.0
+        self.timeline: list[tuple[float, int, int, int]] = []  # (seconds, queued, RSS kB, responses)
+        self.errors: list[str] = []
         self.loop: Any = None
         crawler.signals.connect(self.opened, signal=signals.spider_opened)
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
@@ -166,6 +179,7 @@ class FrontierProbe:
         from twisted.internet import task
 
         self.rss_open_kb = proc_status("self", "VmRSS")
+        self.started = time.monotonic()
         self.loop = task.LoopingCall(self.tick)
         self.loop.start(0.5, now=False)
 
@@ -176,11 +190,24 @@ class FrontierProbe:
         self.scheduler = scheduler
         queued = len(scheduler)
         self.max_queued = max(self.max_queued, queued)
+        responses = self.crawler.stats.get_value("response_received_count", 0)
+        self.timeline.append((round(time.monotonic() - self.started, 1), queued, proc_status("self", "VmRSS"),
+                              responses))
         if queued >= 1000 and queued >= self.measured_at * 1.1:  # a new high: measure (about 25 times to 100k)
-            self.peak = self.measure(queued)
+            try:
+                self.peak = self.measure(queued)
+            except Exception as exc:  # a failed measurement must not stop the polling (nor the crawl)
+                self.errors.append(repr(exc))
             self.measured_at = queued
 
     def measure(self, queued: int) -> dict[str, Any]:
+        gc.disable()  # no collection (and no weakref callbacks emptying caches) while the graph is walked
+        try:
+            return self._measure(queued)
+        finally:
+            gc.enable()
+
+    def _measure(self, queued: int) -> dict[str, Any]:
         began = time.monotonic()
         exclude = self._exclude()
         scheduler = self.scheduler
@@ -203,6 +230,7 @@ class FrontierProbe:
     def closed(self, spider: Any, reason: str) -> None:
         if self.loop is not None and self.loop.running:
             self.loop.stop()
+        gc.disable()
         exclude = self._exclude()
         df = getattr(self.scheduler, "df", None)
         fingerprints = getattr(df, "_fingerprints", None)
@@ -221,7 +249,10 @@ class FrontierProbe:
             "rss_close_kb": proc_status("self", "VmRSS"),
             "hwm_kb": proc_status("self", "VmHWM"),
             "jobdir_bytes_close": dir_size(Path(self.jobdir)) if self.jobdir else None,
+            "timeline": self.timeline,
+            "probe_errors": self.errors,
         }
+        gc.enable()
         self.path.write_text(json.dumps(report, indent=1))
 
 
@@ -386,6 +417,10 @@ def main() -> int:
         on_disk = f", JOBDIR {mb(peak['jobdir_bytes'], 'b')} MB on disk" if "jobdir_bytes" in peak else ""
         unused = "; unused: this scheduler keeps the seen requests in the JOBDIR" if (
             on_disk and not r["dupefilter_entries"]) else ""
+        if r.get("timeline"):
+            top = max(r["timeline"], key=lambda sample: sample[2])
+            say(f"{r['run']}: RSS was highest ({mb(top[2])} MB, polled) {top[0]:.0f} s into the crawl of "
+                f"{r['timeline'][-1][0]:.0f} s, after {top[3]} responses, with {top[1]} requests queued")
         say(f"{r['run']}: at the queue's peak ({peak['queued']} requests) RSS {mb(peak['rss_kb'])} MB; scheduler "
             f"~{mb(peak['scheduler_bytes'], 'b')} MB, Scrapy's fingerprint cache "
             f"~{mb(peak.get('fingerprint_cache_bytes'), 'b')} MB ({peak.get('fingerprint_cache_entries', '-')} "
@@ -398,6 +433,9 @@ def main() -> int:
         verdict = with_jobdir["hwm_kb"] / 1024 < TARGET_MB
         say(f"target: peak RSS with JOBDIR < {TARGET_MB} MB: {mb(with_jobdir['hwm_kb'])} MB, "
             f"{'PASS' if verdict else 'FAIL'}")
+    for r in results:
+        if r.get("probe_errors"):
+            failed.append(f"{r['run']}: {len(r['probe_errors'])} measurements failed ({r['probe_errors'][0]})")
     for problem in failed:
         say(f"CHECK FAILED: {problem}")
     if args.json:
