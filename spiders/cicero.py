@@ -141,7 +141,9 @@ class CiceroParser(OutletParser):
     # --- comments -------------------------------------------------------------------
     def comments_closed(self) -> bool | None:
         section = self.page.sel.css(self.COMMENTS)
-        if self.CLOSED_TEXT in " ".join(self.page.sel.css("#comments ::text, .comments ::text").getall()):
+        # the notice's words, searched in the text of the comment sections (lxml, not a selector per text node)
+        texts = (t for element in compiled("#comments, .comments")(self.page.tree) for t in _TEXTS(element))
+        if self.CLOSED_TEXT in " ".join(texts):
             return True
         if section.css("form") or self.page.sel.css("form.comment-form"):
             return False

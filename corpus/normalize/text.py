@@ -13,7 +13,7 @@ import re
 import unicodedata
 
 # Removed outright: soft hyphen, zero-width space/non-joiner/joiner, word joiner, BOM.
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 # Every other Unicode space (NBSP, narrow NBSP, thin space, ...) becomes a plain space.
 _SPACES = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
@@ -32,7 +32,7 @@ def clean_text(value: str | None) -> str | None:
     """
     if value is None:
         return None
-    text = unicodedata.normalize("NFC", value).translate(_INVISIBLE)
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", value))
     text = " ".join(text.split())
     return text or None
 
@@ -49,7 +49,7 @@ def clean_multiline(value: str | None) -> str | None:
     """
     if value is None:
         return None
-    text = unicodedata.normalize("NFC", value).translate(_INVISIBLE)
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", value))
     paragraphs = [" ".join(p.split()) for p in _BLANK_LINES.split(text.replace("\r", ""))]
     text = "\n\n".join(p for p in paragraphs if p)
     return text or None
