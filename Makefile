@@ -5,19 +5,24 @@
 #   make test                  the whole test suite (PYTEST_ARGS="-k dates" to narrow it); starts the
 #                              local Elasticsearch node unless ELASTICSEARCH_URL points at one
 #   make es-up / make es-down  start / stop (and wipe) the local Elasticsearch node (ES_PORT, default 9200)
+#   make bench                 every benchmark, one after the other, into bench/results.md (under 10 min;
+#                              BENCH_PAGES=2000 article pages for the crawl benchmark, BENCH_URLS=20000;
+#                              the scripts alone default to 5000 and 100000)
 
 PYTHON ?= python3
 VENV ?= .venv
 SPIDER ?= cicero
 ARGS ?=
 PYTEST_ARGS ?=
+BENCH_PAGES ?= 2000
+BENCH_URLS ?= 20000
 ES_PORT ?= 9200
 export ES_PORT
 
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install crawl test lint clean es-up es-down
+.PHONY: install crawl test bench lint clean es-up es-down
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +42,10 @@ else
 	tests/es-node/es.sh up
 	ELASTICSEARCH_URL=http://127.0.0.1:$(ES_PORT) $(BIN)/python -m pytest $(PYTEST_ARGS)
 endif
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/report.py --pages $(BENCH_PAGES) --urls $(BENCH_URLS)
 
 es-up:
 	tests/es-node/es.sh up
