@@ -9,7 +9,8 @@ needs on top of it:
   queue when a worker takes it, so a worker killed mid-request loses it (and
   the duplicate filter keeps anyone else from fetching it). Here a taken
   request is also kept in the worker's "processing" hash until its callback
-  has run to the end (its items and follow-up requests handed on); every
+  has run to the end (its items through the pipelines, its follow-up requests
+  in the shared queue); every
   worker keeps a heartbeat key, and the others put a dead worker's unfinished
   requests back into the queue. A page in flight at a crash is fetched again
   (at least once), none is lost.
@@ -44,6 +45,8 @@ from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
+from corpus.frontier import when_done
+
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
@@ -75,8 +78,6 @@ def redis_settings(settings: Any) -> dict[str, Any]:
         "SCHEDULER_DUPEFILTER_KEY": f"corpus:{crawl}:seen",
         "SCHEDULER_PERSIST": True,  # a worker that stops must not clear what the others still need
         "REDIS_URL": settings.get("CORPUS_REDIS_URL"),
-        "SPIDER_MIDDLEWARES": {**settings.getdict("SPIDER_MIDDLEWARES"),
-                               "corpus.distributed.AckMiddleware": 10},
     }
 
 
@@ -104,6 +105,9 @@ class RedisScheduler(Scheduler):
         instance.crawler = crawler
         instance.worker = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         crawler.signals.connect(instance._request_dropped, signal=signals.request_dropped)
+        # a taken request is done once its output was handled to the end (follow-ups in Redis)
+        crawler.signals.connect(lambda spider: when_done(crawler, instance.ack), signal=signals.spider_opened,
+                                weak=False)
         return instance
 
     def _key(self, name: str) -> str:
@@ -199,33 +203,3 @@ class RedisScheduler(Scheduler):
             self.server.delete(self.queue.key, self.df.key)
             logger.info("distributed crawl: last worker finished; frontier %s cleared", self.queue.key)
         super().close(reason)
-
-
-class AckMiddleware:
-    """Marks a request done once its callback's output has been handed on (items and follow-ups)."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> AckMiddleware:
-        return cls(crawler)
-
-    def _ack(self, response: Any) -> None:
-        scheduler = getattr(self.crawler.spider, "redis_scheduler", None)
-        request = getattr(response, "request", None)
-        if scheduler is not None and request is not None:
-            scheduler.ack(request)
-
-    async def process_spider_output_async(self, response: Any, result: Any, spider: Any = None) -> Any:
-        async for item in result:
-            yield item
-        self._ack(response)
-
-    def process_spider_output(self, response: Any, result: Any, spider: Any = None) -> Any:
-        yield from result
-        self._ack(response)
-
-    def process_spider_exception(self, response: Any, exception: Exception, spider: Any = None) -> None:
-        self._ack(response)
-        return None

@@ -151,6 +151,23 @@ class Frontier:
         self.db.close()
 
 
+def when_done(crawler: Crawler, callback: Any) -> None:
+    """Call ``callback(request)`` when a request's callback or errback output was handled to the end.
+
+    Scrapy's scraper calls ``finish_response`` then: its items have been through the pipelines and
+    its follow-up requests are queued (a spider middleware sees the output earlier, while Scrapy
+    still holds up to CONCURRENT_ITEMS of it). Call after the spider opened.
+    """
+    slot = crawler.engine.scraper.slot
+    original = slot.finish_response
+
+    def finish_response(result: Any, request: Request) -> None:
+        original(result, request)
+        callback(request)
+
+    slot.finish_response = finish_response
+
+
 class DurableScheduler(Scheduler):
     """Scrapy's scheduler; with ``JOBDIR``, the frontier above instead of Scrapy's disk queues."""
 
@@ -283,19 +300,13 @@ class DurableScheduler(Scheduler):
     def _filtered(self, request: Request) -> None:
         self.df.log(request, self.spider)  # the engine sends request_dropped
 
+    def _done(self, request: Request) -> None:
+        row = request.meta.get(KEY)
+        if row is not None:
+            self._finished.append(row)
+
     def _spider_opened(self, spider: Spider) -> None:
-        # the scraper calls finish_response once a response's (or failure's) callback output has been
-        # handled to the end: items through the pipelines, follow-up requests queued
-        slot = self.crawler.engine.scraper.slot
-        original = slot.finish_response
-
-        def finish_response(result: Any, request: Request) -> None:
-            original(result, request)
-            row = request.meta.get(KEY)
-            if row is not None:
-                self._finished.append(row)
-
-        slot.finish_response = finish_response
+        when_done(self.crawler, self._done)
         feeds = getattr(self._feed_exporter(), "slots", [])
         for feed in feeds:
             if not hasattr(feed.storage, "path"):
