@@ -73,7 +73,9 @@ def articles(path: Path) -> list[str]:
 
 def test_two_workers_fetch_every_page_exactly_once(redis_url, tmp_path):
     crawl = f"test-{uuid.uuid4().hex[:8]}"
-    with GeneratedSite(PAGES, article_delay=0.01) as site:
+    # slow enough that neither worker can finish alone before the other one's engine asks for work
+    # (an idle Scrapy engine asks every 5 s)
+    with GeneratedSite(PAGES, article_delay=0.25) as site:
         first = worker(site, redis_url, crawl, tmp_path / "a.jsonl")
         second = worker(site, redis_url, crawl, tmp_path / "b.jsonl")
         log_a, log_b = finish(first), finish(second)
@@ -105,8 +107,9 @@ def test_a_killed_worker_loses_no_page(redis_url, tmp_path):
         fetches = site.article_fetches()
     assert len(fetches) == PAGES  # every page was fetched
     again = [p for p, n in fetches.items() if n > 1]
-    # only what the killed worker had taken and not finished came twice: its requests in flight
-    assert 0 < len(again) <= 8
+    # only what the killed worker had taken and not finished came twice: its 8 downloads in flight and
+    # the pages downloaded but not yet through its callbacks and pipelines
+    assert 0 < len(again) <= 16
     assert "'corpus/redis/recovered'" in log and "is gone" in log
     assert 60 <= fetched_before < PAGES
     # the survivor wrote every page it fetched, the recovered ones included

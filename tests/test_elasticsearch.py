@@ -233,9 +233,8 @@ def test_outage_mid_crawl_loses_nothing(es_url, tmp_path):
     client = Elasticsearch(url, request_timeout=30)
     prefix = "outage"
     try:
-        # all but the seed article are slow: their items arrive during the outage and after it (the
-        # restart of the node can take more than 10 s on a busy machine)
-        slow = {"/aussenpolitik/suedkorea": 20.0, "/aussenpolitik/russland": 20.0, "/aussenpolitik/ukraine": 20.0}
+        # all but the seed article are slow: their items arrive during the outage and after it
+        slow = {"/aussenpolitik/suedkorea": 10.0, "/aussenpolitik/russland": 10.0, "/aussenpolitik/ukraine": 10.0}
         with FixtureServer("cicero", "https://www.cicero.de", delays=slow) as server:
             env = {**os.environ, "ELASTICSEARCH_URL": url, "CORPUS_OUTPUT_DIR": str(tmp_path / "data"),
                    "CORPUS_ES_DEADLETTER_DIR": str(tmp_path / "dead")}
