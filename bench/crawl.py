@@ -103,7 +103,7 @@ class Site:
         self.manifest: dict[str, Any] = self._get("manifest")
 
     def _get(self, what: str) -> Any:
-        with urllib.request.urlopen(f"{self.base_url}/_bench/{what}", timeout=30) as response:
+        with urllib.request.urlopen(f"{self.base_url}/_bench/{what}", timeout=60) as response:
             return json.load(response)
 
     def served(self) -> dict[str, int]:

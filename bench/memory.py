@@ -66,6 +66,8 @@ sys.path.insert(0, str(ROOT))
 from scrapy import signals  # noqa: E402
 from scrapy.exceptions import NotConfigured  # noqa: E402
 
+from bench import crawl as crawl_bench  # noqa: E402
+
 PER_LISTING = 500
 TARGET_MB = 500
 OUT = sys.stdout
@@ -258,33 +260,14 @@ class FrontierProbe:
 
 # --- the parent ---------------------------------------------------------------------------------
 
-class Site:
-    def __init__(self, python: str, urls: int) -> None:
-        import urllib.request
+class Site(crawl_bench.Site):
+    """bench/site.py in its own process, serving empty article pages behind long listings."""
 
-        self._urlopen = urllib.request.urlopen
-        cmd = [python, "-m", "bench.site", "--pages", str(urls), "--port", "0", "--empty",
-               "--per-listing", str(PER_LISTING)]
-        self.process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline().strip()
-        if not line.startswith("http://"):
-            self.process.kill()
-            raise SystemExit(f"the site did not start (printed {line!r})")
-        self.base_url = line
-        self.manifest: dict[str, Any] = self.get("manifest")
+    def __init__(self, python: str, urls: int) -> None:
+        super().__init__(python, urls, ["--empty", "--per-listing", str(PER_LISTING)])
 
     def get(self, what: str) -> Any:
-        with self._urlopen(f"{self.base_url}/_bench/{what}", timeout=60) as response:
-            return json.load(response)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        return self._get(what)
 
 
 def extensions_with_probe() -> str:

@@ -84,7 +84,8 @@ def main() -> int:
         f"{os.cpu_count()} cores, Python {platform.python_version()}, load average before the end "
         f"{load[0]:.1f}; {time.monotonic() - began:.0f} s in all.\n\n"
         "Each benchmark ran alone, in its own process; its figures are ratios against a baseline measured in "
-        "the same run. An exit status other than 0 means one of its checks failed (see its output); targets missed are marked FAIL in the output.\n\n"
+        "the same run. An exit status other than 0 means one of its checks failed (see its output); "
+        "targets missed are marked FAIL in the output.\n\n"
     )
     args.out.write_text(header + "\n".join(sections), encoding="utf-8")
     print(f"bench: wrote {args.out}" + (f"; not passing: {', '.join(failed)}" if failed else ""), file=sys.stderr)
