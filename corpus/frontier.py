@@ -85,11 +85,14 @@ class Frontier:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
         order = "ASC" if fifo else "DESC"
+        self.waiting = 0  # queued, not taken: kept here because the engine asks for it all the time
         self._next_sql = f"SELECT id, data FROM queue WHERE taken = 0 ORDER BY priority DESC, id {order} LIMIT 1"
 
     def recover(self) -> int:
         """Put the requests taken by an earlier process back into the queue; returns how many."""
-        return self.db.execute("UPDATE queue SET taken = 0 WHERE taken = 1").rowcount
+        recovered = self.db.execute("UPDATE queue SET taken = 0 WHERE taken = 1").rowcount
+        self.waiting = self.queued()
+        return recovered
 
     def queued(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM queue WHERE taken = 0").fetchone()[0]
@@ -113,6 +116,7 @@ class Frontier:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        self.waiting += 1
         return row
 
     def replace(self, row: int, fp: bytes | None, priority: int, data: bytes) -> bool:
@@ -132,6 +136,7 @@ class Frontier:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        self.waiting += 1  # the row was taken (or gone); now it waits again
         return True
 
     def take(self) -> tuple[int, bytes] | None:
@@ -139,6 +144,7 @@ class Frontier:
         if found is None:
             return None
         self.db.execute("UPDATE queue SET taken = 1 WHERE id = ?", (found[0],))
+        self.waiting -= 1
         return found
 
     def remove(self, rows: Iterable[int]) -> None:
@@ -239,12 +245,12 @@ class DurableScheduler(Scheduler):
     def has_pending_requests(self) -> bool:
         if self.frontier is None:
             return super().has_pending_requests()
-        return bool(self._memory) or self.frontier.queued() > 0
+        return bool(self._memory) or self.frontier.waiting > 0
 
     def __len__(self) -> int:
         if self.frontier is None:
             return super().__len__()
-        return len(self._memory) + self.frontier.queued()
+        return len(self._memory) + self.frontier.waiting
 
     def enqueue_request(self, request: Request) -> bool:
         if self.frontier is None:
