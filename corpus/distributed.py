@@ -116,7 +116,6 @@ class RedisScheduler(Scheduler):
     def open(self, spider: Any) -> None:
         super().open(spider)
         self.queue.processing_key = self._key(f"processing:{self.worker}")
-        spider.redis_scheduler = self
         self._beat()
         self.server.sadd(self._key("workers"), self.worker)
         self.recover()

@@ -280,9 +280,6 @@ class OutletSpider(scrapy.Spider):
     def on_error(self, failure: Any) -> None:
         """Log a failed request in one line (no traceback) and count it by kind."""
         request = failure.request
-        scheduler = getattr(self, "redis_scheduler", None)
-        if scheduler is not None:  # a shared frontier: this request is done (failed), not lost
-            scheduler.ack(request)
         response = getattr(failure.value, "response", None)
         if response is not None:  # HttpError: the server answered, with an error status
             self.crawler.stats.inc_value(f"corpus/errors/http/{response.status}")
