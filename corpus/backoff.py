@@ -7,11 +7,16 @@ seconds) before its next request, and the request is retried (at most
 ``RETRY_TIMES`` times, as Scrapy counts retries). Other sites go on at their
 own pace: the back-off is per download slot (per domain), never a global stall.
 The slot's own delay comes back after the next successful answer.
+
+The wait is exact: it runs from the moment the answer arrived, and the
+slot's random jitter (``RANDOMIZE_DOWNLOAD_DELAY``, which would make a 3 s
+wait anything from 1.5 s to 4.5 s) is off until the site answers again.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -50,7 +55,7 @@ class RetryAfterMiddleware:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.max_wait = crawler.settings.getfloat("CORPUS_RETRY_AFTER_MAX", 600.0)
-        self.saved: dict[str, float] = {}  # slot -> its delay before a back-off
+        self.saved: dict[str, tuple[float, Any]] = {}  # slot -> its delay and jitter before a back-off
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
@@ -65,15 +70,18 @@ class RetryAfterMiddleware:
         key, slot = self._slot(request)
         if response.status not in self.STATUSES:
             if slot is not None and key in self.saved and 200 <= response.status < 400:
-                slot.delay = self.saved.pop(key)  # the site answers again: its own pace
+                slot.delay, jitter = self.saved.pop(key)  # the site answers again: its own pace
+                _set_jitter(slot, jitter)
             return response
         wait = retry_after_seconds(response.headers.get("Retry-After"))
         if wait is None:
             return response  # no instructions: Scrapy's retry middleware decides
         wait = min(wait, self.max_wait)
         if slot is not None:
-            self.saved.setdefault(key, slot.delay)
+            self.saved.setdefault(key, (slot.delay, _get_jitter(slot)))
             slot.delay = max(slot.delay, wait)
+            _set_jitter(slot, 0)
+            slot.lastseen = _slot_now(slot)  # the wait counts from this answer, not from the request
         stats = self.crawler.stats
         stats.inc_value(f"corpus/retry_after/{response.status}")
         retry = get_retry_request(request, spider=self.crawler.spider, reason=f"retry_after_{response.status}")
@@ -84,3 +92,31 @@ class RetryAfterMiddleware:
         logger.info("%s answered %d: waiting %.0fs (Retry-After) before the next request to it", key,
                     response.status, wait)
         return retry
+
+
+# Scrapy's download slot changed between releases: the random variation is
+# ``jitter`` (a magnitude) in newer ones and ``randomize_delay`` (a flag) in
+# older ones, and ``lastseen`` is on the monotonic clock in newer ones and on
+# the wall clock in older ones. These helpers work with either.
+
+
+def _get_jitter(slot: Any) -> Any:
+    return slot.jitter if "jitter" in _fields(slot) else slot.randomize_delay
+
+
+def _set_jitter(slot: Any, value: Any) -> None:
+    if "jitter" in _fields(slot):
+        slot.jitter = float(value)
+    else:
+        slot.randomize_delay = bool(value)
+
+
+def _fields(slot: Any) -> set[str]:
+    names = set(getattr(type(slot), "__slots__", ()))
+    return names | set(getattr(slot, "__dict__", {}))
+
+
+def _slot_now(slot: Any) -> float:
+    """Now, on the clock the slot's ``lastseen`` uses (it was set when this request was sent, moments ago)."""
+    wall, mono = time.time(), time.monotonic()
+    return mono if abs(slot.lastseen - mono) < abs(slot.lastseen - wall) else wall
