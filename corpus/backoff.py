@@ -101,19 +101,14 @@ class RetryAfterMiddleware:
 
 
 def _get_jitter(slot: Any) -> Any:
-    return slot.jitter if "jitter" in _fields(slot) else slot.randomize_delay
+    return slot.jitter if hasattr(slot, "jitter") else slot.randomize_delay
 
 
 def _set_jitter(slot: Any, value: Any) -> None:
-    if "jitter" in _fields(slot):
+    if hasattr(slot, "jitter"):
         slot.jitter = float(value)
     else:
         slot.randomize_delay = bool(value)
-
-
-def _fields(slot: Any) -> set[str]:
-    names = set(getattr(type(slot), "__slots__", ()))
-    return names | set(getattr(slot, "__dict__", {}))
 
 
 def _slot_now(slot: Any) -> float:
