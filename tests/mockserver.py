@@ -16,6 +16,7 @@ import json
 import sys
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -32,11 +33,12 @@ class FixtureServer:
         outlet: fixture folder name.
         origin: the outlet's real origin, rewritten to the server's own.
         overrides: extra ``{path_and_query: (status, body, content_type)}`` responses.
-        delays: ``{path_prefix: seconds}``: answer matching requests that much later (slow pages).
+        delays: ``{path_prefix: seconds or a callable}``: answer matching requests that much later
+            (slow pages), or once the callable has returned (pages held until a test says so).
     """
 
     def __init__(self, outlet: str, origin: str, overrides: dict | None = None,
-                 delays: dict[str, float] | None = None) -> None:
+                 delays: dict[str, float | Callable[[], object]] | None = None) -> None:
         self.folder = FIXTURES / outlet
         self.origin = origin.rstrip("/")
         self.routes: dict[str, Path] = {}
@@ -53,9 +55,9 @@ class FixtureServer:
             def do_GET(self) -> None:  # noqa: N802 (http.server API)
                 with server._lock:
                     server.requests.append(self.path)
-                for prefix, seconds in server.delays.items():
+                for prefix, delay in server.delays.items():
                     if self.path.startswith(prefix):
-                        time.sleep(seconds)
+                        delay() if callable(delay) else time.sleep(delay)
                         break
                 status, body, ctype = server.respond(self.path)
                 self.send_response(status)

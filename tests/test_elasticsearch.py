@@ -220,11 +220,12 @@ def _es_sh(command: str, port: int, state: Path) -> None:
 def test_outage_mid_crawl_loses_nothing(es_url, tmp_path):
     """A second, private node is stopped while a crawl indexes into it and started again.
 
-    At the end every item is in the index or in the dead-letter file; `corpus index` on
-    that file completes the index without duplicates.
+    Two article pages are held by the server until the outage reaches its next phase, so the test
+    does not depend on how long the node takes to stop and start: one article's items reach the
+    stopped node, the other's the restarted one. At the end every item is in the index or in the
+    dead-letter file; `corpus index` on that file completes the index without duplicates.
     """
     import threading
-    import time
 
     port = free_port()
     state = Path("/tmp") / f"corpus-es-outage-{port}"
@@ -232,16 +233,27 @@ def test_outage_mid_crawl_loses_nothing(es_url, tmp_path):
     _es_sh("up", port, state)
     client = Elasticsearch(url, request_timeout=30)
     prefix = "outage"
+    stopped, back = threading.Event(), threading.Event()
+    # the seed article goes through at once (its documents tell the test the crawl is indexing); of the
+    # two other articles in scope, the first asked for waits for the outage, the second for the node's
+    # return. Their comment page is not held, and two requests at a time let it pass a held article.
+    gates = [stopped]
+
+    def hold() -> None:
+        gate = gates.pop(0) if gates else back
+        assert gate.wait(240), "the outage did not reach its next phase"
+
     try:
-        # all but the seed article are slow: their items arrive during the outage and after it
-        slow = {"/aussenpolitik/suedkorea": 10.0, "/aussenpolitik/russland": 10.0, "/aussenpolitik/ukraine": 10.0}
-        with FixtureServer("cicero", "https://www.cicero.de", delays=slow) as server:
+        held = {"/aussenpolitik/suedkorea-china-seoul-peking-annaeherung?": 0.0,
+                "/aussenpolitik/suedkorea-china-seoul-peking-annaeherung": hold,
+                "/aussenpolitik/russland-china-gasleitung-kreml-peking": hold}
+        with FixtureServer("cicero", "https://www.cicero.de", delays=held) as server:
             env = {**os.environ, "ELASTICSEARCH_URL": url, "CORPUS_OUTPUT_DIR": str(tmp_path / "data"),
                    "CORPUS_ES_DEADLETTER_DIR": str(tmp_path / "dead")}
             args = [sys.executable, "-m", "scrapy", "crawl", "cicero", "-a", f"base_url={server.base_url}",
                     "-O", str(tmp_path / "out.jsonl"), "-s", f"CORPUS_ES_PREFIX={prefix}",
-                    "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
-                    "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", "-s", "CORPUS_ES_CHUNK_SIZE=1",
+                    "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_TIMEOUT=300",
+                    "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "CORPUS_ES_CHUNK_SIZE=1",
                     "-s", "CORPUS_ES_FLUSH_INTERVAL=0.2", "-s", "CORPUS_ES_MAX_RETRIES=1",
                     "-s", "CORPUS_ES_RETRY_BACKOFF=0.2", "-s", "CORPUS_ES_OUTAGE_PAUSE=2",
                     "-s", "CORPUS_ES_TIMEOUT=5"]
@@ -251,26 +263,33 @@ def test_outage_mid_crawl_loses_nothing(es_url, tmp_path):
             before_stop: list[int] = []
 
             def outage() -> None:
-                # stop the node once the first documents are in, then bring it back
-                deadline = time.monotonic() + 90
-                while time.monotonic() < deadline:
-                    try:
-                        count = client.count(index=f"{prefix}-articles,{prefix}-comments")["count"]
-                        if count > 0:
-                            before_stop.append(count)
-                            break
-                    except Exception:
-                        pass
-                    time.sleep(0.3)
-                print(f"{time.strftime('%H:%M:%S')} stopping the node")
-                _es_sh("stop", port, state)
-                print(f"{time.strftime('%H:%M:%S')} starting it again")
-                _es_sh("up", port, state)
-                print(f"{time.strftime('%H:%M:%S')} node is back")
+                try:
+                    # stop the node once the seed article's documents are in ...
+                    deadline = time.monotonic() + 120
+                    while time.monotonic() < deadline and not before_stop:
+                        try:
+                            count = client.count(index=f"{prefix}-articles,{prefix}-comments")["count"]
+                            if count > 0:
+                                before_stop.append(count)
+                        except Exception:
+                            pass
+                        time.sleep(0.3)
+                    print(f"{time.strftime('%H:%M:%S')} stopping the node")
+                    _es_sh("stop", port, state)
+                    stopped.set()  # ... let a page through while it is down ...
+                    deadline = time.monotonic() + 120
+                    while time.monotonic() < deadline and not list((tmp_path / "dead").rglob("*.jsonl")):
+                        time.sleep(0.3)
+                    print(f"{time.strftime('%H:%M:%S')} dead-letter written; starting the node again")
+                    _es_sh("up", port, state)
+                    print(f"{time.strftime('%H:%M:%S')} node is back")
+                finally:
+                    stopped.set()
+                    back.set()  # ... and the rest once it is back (or whatever happened, so the crawl ends)
 
             thread = threading.Thread(target=outage)
             thread.start()
-            _, stderr = process.communicate(timeout=300)
+            _, stderr = process.communicate(timeout=600)
             thread.join(timeout=300)
         assert process.returncode == 0, stderr[-4000:]
         assert "dead-letter" in stderr  # the outage was noticed and reported
