@@ -44,6 +44,7 @@ class ElasticsearchPipeline(BasePipeline):
         self.config = config
         self.indexer: Indexer | None = None
         self._timer: asyncio.Task[None] | None = None
+        self._closing = asyncio.Event()
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ElasticsearchPipeline:
@@ -72,9 +73,16 @@ class ElasticsearchPipeline(BasePipeline):
         self._timer = asyncio.ensure_future(self._flush_periodically())
 
     async def _flush_periodically(self) -> None:
+        """Write the buffer every ``flush_interval`` seconds until the close asks to stop.
+
+        The close never cancels a write in progress (its batch has left the buffer): it sets
+        ``_closing`` and waits for this loop to finish the write it is in.
+        """
         assert self.indexer is not None
-        while True:
-            await asyncio.sleep(self.config.flush_interval)
+        while not self._closing.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), self.config.flush_interval)
+                return
             if self.indexer.buffer:
                 await self.indexer.flush()
 
@@ -89,10 +97,11 @@ class ElasticsearchPipeline(BasePipeline):
             await self.indexer.flush()
 
     async def close_spider(self) -> None:
+        # first the write in flight (awaited, never cancelled), then the rest of the buffer, then the
+        # dead-letter file for whatever could not be sent
+        self._closing.set()
         if self._timer is not None:
-            self._timer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._timer
+            await self._timer
         if self.indexer is None:
             return
         await self.indexer.close()

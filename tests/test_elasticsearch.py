@@ -415,58 +415,12 @@ def test_kibana_saved_search_queries_run_against_the_indices(es_url, es, prefix,
     }
 
 
-class SlowProxy:
-    """Forwards to the real node; the first ``slow`` bulk requests wait longer than the client's timeout."""
-
-    def __init__(self, target: str, slow: int, delay: float) -> None:
-        import threading
-        import urllib.request
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        self.bulk_calls = 0
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _forward(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else None
-                if "/_bulk" in self.path:
-                    proxy.bulk_calls += 1
-                    if proxy.bulk_calls <= slow:
-                        time.sleep(delay)  # the client has given up by now
-                request = urllib.request.Request(target + self.path, data=body, method=self.command)
-                for key in ("Content-Type", "Accept", "Authorization"):
-                    if self.headers.get(key):
-                        request.add_header(key, self.headers[key])
-                try:
-                    with urllib.request.urlopen(request, timeout=30) as answer:
-                        status, headers, data = answer.status, answer.headers, answer.read()
-                except urllib.error.HTTPError as error:
-                    status, headers, data = error.code, error.headers, error.read()
-                try:
-                    self.send_response(status)
-                    for key in ("Content-Type", "X-elastic-product"):
-                        if headers.get(key):
-                            self.send_header(key, headers[key])
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-            do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = _forward  # noqa: N815
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
 def test_slow_bulk_requests_are_retried_with_back_off(es_url, es, prefix, tmp_path):
-    proxy = SlowProxy(es_url, slow=2, delay=3)
-    with FixtureServer("cicero", "https://www.cicero.de") as server:
+    from tests.esproxy import EsProxy
+
+    # the first two bulk requests wait longer than the client's timeout
+    with EsProxy(es_url, on_bulk=lambda n: 3.0 if n <= 2 else None) as proxy, \
+            FixtureServer("cicero", "https://www.cicero.de") as server:
         result = crawl(proxy.url, prefix, server, tmp_path, "-s", "CORPUS_ES_TIMEOUT=1",
                        "-s", "CORPUS_ES_RETRY_BACKOFF=0.5", "-s", "CORPUS_ES_MAX_RETRIES=4")
     assert proxy.bulk_calls >= 3  # two timed out, then one went through
@@ -474,3 +428,92 @@ def test_slow_bulk_requests_are_retried_with_back_off(es_url, es, prefix, tmp_pa
     assert "'corpus/es/indexed': 14" in result.stderr
     assert len(docs(es, f"{prefix}-articles")) == 3 and len(docs(es, f"{prefix}-comments")) == 11  # once each
     assert not list((tmp_path / "deadletter").rglob("*.jsonl"))
+
+
+def gensite_crawl(es: str, prefix: str, site, tmp_path: Path, *args: str,
+                  timeout: int = 300) -> tuple[subprocess.CompletedProcess, Path, Path]:
+    """`scrapy crawl gensite-comments` of the generated site into ``es``; returns the run, output, dead-letter dir."""
+    out, dead = tmp_path / "out.jsonl", tmp_path / "dead"
+    env = {**os.environ, "ELASTICSEARCH_URL": es, "CORPUS_OUTPUT_DIR": str(tmp_path / "data"),
+           "CORPUS_ES_DEADLETTER_DIR": str(dead)}
+    result = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "gensite-comments", "-a", f"base_url={site.base_url}",
+         "-a", "mode=backfill", "-a", "scope=all", "-a", "incremental=false", "-O", str(out),
+         "-s", "SPIDER_MODULES=tests.redis_spiders", "-s", "ROBOTSTXT_OBEY=False", "-s", f"CORPUS_ES_PREFIX={prefix}",
+         "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
+         *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return result, out, dead
+
+
+def stores(es: Elasticsearch, prefix: str, dead: Path) -> tuple[list[str], list[str]]:
+    """Ids in the index and ids in the dead-letter files (each with repeats, to catch doubles)."""
+    es.indices.refresh(index=f"{prefix}-articles,{prefix}-comments")
+    indexed = [h["_id"] for h in es.search(index=f"{prefix}-articles,{prefix}-comments", size=10_000,
+                                           query={"match_all": {}})["hits"]["hits"]]
+    dead_ids = [json.loads(line)["id"] for f in dead.rglob("*.jsonl") for line in f.read_text("utf-8").splitlines()]
+    return indexed, dead_ids
+
+
+def test_a_crawl_ending_while_a_slow_flush_writes_loses_nothing(es_url, es, prefix, tmp_path):
+    """Every bulk request is held; the periodic flush (every second) is inside one when the crawl ends.
+
+    The first bulk request is held until the site has served every article and two seconds more, so
+    the crawl closes while that write is in flight; later ones take 1-3 s. The close must wait for the
+    write, flush the rest, and dead-letter only what could not be sent: index ∪ dead-letter = the
+    JSON Lines output, exactly.
+    """
+    import random
+
+    from tests.esproxy import EsProxy
+    from tests.gensite import GeneratedSite
+
+    rng = random.Random(15)
+    site = GeneratedSite(100, comments=2)
+
+    def hold(number: int) -> float:
+        if number > 1:
+            return rng.uniform(1, 3)
+        deadline = time.monotonic() + 120
+        while sum(site.article_fetches().values()) < site.pages and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return 2.0
+
+    with EsProxy(es_url, on_bulk=hold) as proxy, site:
+        result, out, dead = gensite_crawl(proxy.url, prefix, site, tmp_path, "-s", "CORPUS_ES_FLUSH_INTERVAL=1",
+                                          "-s", "CORPUS_ES_TIMEOUT=10")
+    written = [i["id"] for i in read_lines(out)]
+    assert len(written) == 300 == len(set(written))
+    indexed, dead_ids = stores(es, prefix, dead)
+    assert proxy.bulk_calls >= 2
+    assert len(indexed) == len(set(indexed)) and not set(indexed) & set(dead_ids)
+    assert sorted(indexed + dead_ids) == sorted(written), result.stderr[-3000:]
+
+
+def read_lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+def test_a_write_cancelled_in_flight_goes_to_the_dead_letter_file(es_url, prefix, tmp_path):
+    """A forced stop that cancels a bulk request in flight: the batch has left the buffer, so it is dead-lettered."""
+    from tests.esproxy import EsProxy
+
+    async def run() -> Indexer:
+        with EsProxy(es_url, on_bulk=lambda n: 5.0) as proxy:
+            indexer = Indexer(config_for(proxy.url, prefix, chunk_size=3), DeadLetter(tmp_path / "dead.jsonl"))
+            for n in range(3):  # a full buffer: written in the background
+                await indexer.add({"item_type": "article", "id": f"a{n}", "url": f"https://x/{n}", "outlet": "t",
+                                   "title": "T", "crawled_at": "2024-03-15T12:00:00+01:00"})
+            await asyncio.sleep(1)
+            assert indexer._inflight is not None and not indexer._inflight.done()
+            indexer._inflight.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await indexer._inflight
+            indexer.deadletter.close()
+            await indexer.client.close()
+            return indexer
+
+    indexer = asyncio.run(run())
+    dead = [json.loads(line) for line in (tmp_path / "dead.jsonl").read_text("utf-8").splitlines()]
+    assert [d["id"] for d in dead] == ["a0", "a1", "a2"] and indexer.deadletter.count == 3
+    assert "interrupted" in dead[0]["_deadletter"]["reason"]

@@ -186,6 +186,20 @@ class Indexer:
                 f"(or CORPUS_ES_API_KEY). Indexing stopped; items go to {self.deadletter.path}")
 
     async def _write(self, batch: list[dict[str, Any]]) -> None:
+        """Write one batch that has left the buffer: every item ends indexed or dead-lettered.
+
+        If the write is cancelled all the same (a forced stop), the whole batch goes to the
+        dead-letter file before the cancellation goes on: some of it may be indexed already,
+        which a later ``corpus index`` of that file only updates.
+        """
+        try:
+            await self._write_batch(batch)
+        except asyncio.CancelledError:
+            self.stats.inc_value("corpus/es/interrupted")
+            self._dead(batch, "write interrupted by the end of the crawl (some items may be indexed already)")
+            raise
+
+    async def _write_batch(self, batch: list[dict[str, Any]]) -> None:
         if self.auth_error:
             self._dead(batch, self.auth_error)
             return
