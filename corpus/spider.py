@@ -266,6 +266,15 @@ class OutletSpider(scrapy.Spider):
                 yield request
 
     def closed(self, reason: str) -> None:
+        held = self.__dict__.get("_held_articles")
+        if held:  # a stopped crawl: their comment pages were still queued
+            self.crawler.stats.set_value("corpus/comments/held_at_close", len(held))
+            self.crawler.stats.set_value("corpus/comments/held_items_at_close", sum(held.values()))
+            logger.warning(
+                "%d articles (%d items with their comments) were waiting for a comment page when the crawl "
+                "stopped (%s) and were not written%s", len(held), sum(held.values()), reason,
+                "; the same JOBDIR picks them up" if self.crawler.settings.get("JOBDIR") else
+                "; run with -s JOBDIR=... to continue a stopped crawl where it was")
         seen = self.__dict__.get("_seen")
         if seen is not None:
             seen.close()
@@ -447,29 +456,68 @@ class OutletSpider(scrapy.Spider):
                 stats.inc_value("corpus/skipped/older_than_since")
                 return
         comments = self.build_comments(parser, article, response, offset=0) if self.args.comments else []
-        yield from self._continue_comments(parser, article, comments, response, pages=1)
+        yield from self._continue_comments(parser, article, comments, response, pages=1,
+                                           visited=(_page_key(response.url),))
 
     def parse_comment_page(
-        self, response: Response, article: Article, comments: list[Comment], pages: int
+        self, response: Response, article: Article, comments: list[Comment], pages: int,
+        visited: tuple[str, ...] = (),
     ) -> Iterator[Any]:
         self.crawler.stats.inc_value("corpus/pages/comments")
         parser = self.parser(Page(response.url, response.text))
-        comments = comments + self.build_comments(parser, article, response, offset=len(comments))
-        yield from self._continue_comments(parser, article, comments, response, pages + 1)
+        known = {c.id for c in comments}
+        new = [c for c in self.build_comments(parser, article, response, offset=len(comments)) if c.id not in known]
+        for position, comment in enumerate(new, start=len(comments) + 1):
+            comment.position = position
+        visited = (*visited, _page_key(response.url))
+        if not new:  # the page repeats what earlier pages showed (a site that ignores ?page=N): the end
+            self._comments_stop(article, response.url, "pager_loop", "the comment page shows no new comment")
+            yield from self._emit(article, comments)
+            return
+        yield from self._continue_comments(parser, article, comments + new, response, pages + 1, visited)
 
     def _continue_comments(
         self, parser: OutletParser, article: Article, comments: list[Comment],
-        response: Response, pages: int,
+        response: Response, pages: int, visited: tuple[str, ...] = (),
     ) -> Iterator[Any]:
-        next_url = parser.next_comment_page() if self.args.comments else None
-        if next_url and pages < self.args.max_comment_pages:
-            yield scrapy.Request(
-                response.urljoin(next_url), callback=self.parse_comment_page,
-                errback=self._comment_page_failed, priority=2,
-                cb_kwargs={"article": article, "comments": comments, "pages": pages},
-            )
-            return
+        """Follow the next comment page, or emit the article with its comments.
+
+        The article travels with the comment-page request (its ``comment_count`` is known only at the
+        end), so every way that request can end emits it: its callback, its errback (HTTP error,
+        network, robots.txt), and the cases where it is never sent: the page limit, a pager loop and a
+        next page on another host. The request bypasses the duplicate and offsite filters, which
+        would drop it without calling either (``dont_filter``); this method checks both itself.
+        """
+        next_href = parser.next_comment_page() if self.args.comments else None
+        if next_href:
+            url = response.urljoin(next_href.strip()).split("#", 1)[0]
+            if pages >= self.args.max_comment_pages:
+                self._comments_stop(article, url, "stopped_max_pages",
+                                    f"max_comment_pages={self.args.max_comment_pages} reached", logging.INFO)
+            elif not self._on_site(url):
+                self._comments_stop(article, url, "offsite_page", "the next comment page is on another host")
+            elif _page_key(url) in visited:
+                self._comments_stop(article, url, "pager_loop", "the pager links back to a page already read")
+            else:
+                self._held[article.id or article.url] = len(comments) + 1
+                yield scrapy.Request(
+                    url, callback=self.parse_comment_page, errback=self._comment_page_failed, priority=2,
+                    dont_filter=True,
+                    cb_kwargs={"article": article, "comments": comments, "pages": pages, "visited": visited},
+                )
+                return
         yield from self._emit(article, comments)
+
+    def _on_site(self, url: str) -> bool:
+        """A URL the offsite filter would let through: the crawled domain or one of its sub-domains."""
+        host = (urlsplit(url).hostname or "").lower()
+        return host == self.domain or host.endswith("." + self.domain)
+
+    def _comments_stop(self, article: Article, url: str, reason: str, message: str,
+                       level: int = logging.WARNING) -> None:
+        self.crawler.stats.inc_value(f"corpus/comments/{reason}")
+        logger.log(level, "comments of %s end before %s: %s; the article goes out with what was collected",
+                   article.url, url, message)
 
     def _comment_page_failed(self, failure: Any) -> Iterator[Any]:
         """A comment page that cannot be fetched must not lose the article or earlier comments."""
@@ -478,7 +526,13 @@ class OutletSpider(scrapy.Spider):
         self.crawler.stats.inc_value("corpus/errors/comment_page")
         yield from self._emit(request.cb_kwargs["article"], request.cb_kwargs["comments"])
 
+    @property
+    def _held(self) -> dict[str, int]:
+        """Articles waiting for a comment page (id -> the items they would write), for the close."""
+        return self.__dict__.setdefault("_held_articles", {})
+
     def _emit(self, article: Article, comments: list[Comment]) -> Iterator[Any]:
+        self._held.pop(article.id or article.url, None)
         article.comment_count = len(comments) if self.args.comments else None
         yield article
         yield from comments
@@ -559,6 +613,11 @@ class OutletSpider(scrapy.Spider):
             ))
         self.crawler.stats.inc_value("corpus/comments/found", len(comments))
         return comments
+
+
+def _page_key(url: str) -> str:
+    """A page's URL without fragment, for telling comment pages apart."""
+    return url.split("#", 1)[0]
 
 
 def _as_date(value: date | datetime) -> date:

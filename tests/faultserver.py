@@ -51,6 +51,8 @@ def runspider(tmp_path: Path, source: str, *args: str) -> tuple[subprocess.Compl
     spider.write_text(source)
     out = tmp_path / "out.jsonl"
     env = {k: v for k, v in os.environ.items() if k not in ("ELASTICSEARCH_URL", "CORPUS_ES_HOSTS")}
+    # the crawl record, the local state and dead-letter files stay in the test's directory
+    env["CORPUS_OUTPUT_DIR"] = str(tmp_path / "data")
     result = subprocess.run([sys.executable, "-m", "scrapy", "runspider", str(spider), *args, "-O", str(out)],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
