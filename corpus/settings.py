@@ -144,6 +144,10 @@ CORPUS_ES_VERIFY_CERTS = _env_bool("CORPUS_ES_VERIFY_CERTS", True)
 CORPUS_ES_PREFIX = _env("CORPUS_ES_PREFIX", "corpus")
 # CORPUS_ES_CHUNK_SIZE (int, default 500): items per bulk request.
 CORPUS_ES_CHUNK_SIZE = _env_int("CORPUS_ES_CHUNK_SIZE", 500)
+# CORPUS_ES_CHUNK_BYTES (int bytes, default 10 MiB): a bulk request is also sent when its documents reach
+#   this size (Elasticsearch refuses bodies over http.max_content_length, 100 MB by default, with 413;
+#   a refused request is split in halves until what it cannot take is alone). Example: 5242880
+CORPUS_ES_CHUNK_BYTES = _env_int("CORPUS_ES_CHUNK_BYTES", 10 * 1024 * 1024)
 # CORPUS_ES_FLUSH_INTERVAL (float seconds, default 5): write what is buffered at least this often.
 CORPUS_ES_FLUSH_INTERVAL = _env_float("CORPUS_ES_FLUSH_INTERVAL", 5.0)
 # CORPUS_ES_TIMEOUT (float seconds, default 30): per request.

@@ -37,7 +37,7 @@ from corpus.extract.page import page_text
 from corpus.items import Article, Comment
 from corpus.normalize.dates import BERLIN, parse_date
 from corpus.normalize.text import clean_text
-from corpus.normalize.urls import canonicalize_url, content_hash, url_id
+from corpus.normalize.urls import bounded_id, canonicalize_url, content_hash, url_id
 from corpus.search.config import EsConfig
 from corpus.sitemaps import parse_sitemap
 from corpus.state import SeenFilter, local_state
@@ -591,7 +591,7 @@ class OutletSpider(scrapy.Spider):
             outlet_id = raw.get("comment_id")
             text = raw.get("text")
             if outlet_id:
-                comment_id = f"{self.name}-{outlet_id}"
+                comment_id = bounded_id(f"{self.name}-{outlet_id}")
             else:
                 comment_id = "{}-{}".format(self.name, content_hash(
                     article.id, raw.get("author"), raw.get("published_raw"), text)[:20])
@@ -607,7 +607,7 @@ class OutletSpider(scrapy.Spider):
                 published_raw=raw.get("published_raw"),
                 title=raw.get("title"),
                 text=text,
-                parent_id=f"{self.name}-{parent}" if parent else None,
+                parent_id=bounded_id(f"{self.name}-{parent}") if parent else None,
                 position=position,
                 crawled_at=crawled_at,
             ))

@@ -1,7 +1,8 @@
 """A fault-injecting HTTP proxy in front of the real Elasticsearch test node.
 
 ``EsProxy(target, on_bulk)`` forwards every request to ``target``; for each ``_bulk`` request it
-first calls ``on_bulk(n)`` (``n`` counts bulk requests from 1), which returns what to do:
+first calls ``on_bulk(n, body)`` (``n`` counts bulk requests from 1, ``body`` is the request's
+bytes), which returns what to do:
 
 * ``None``: forward at once;
 * a number: wait that many seconds, then forward (a slow node, or one slower than the client's timeout);
@@ -25,7 +26,7 @@ from typing import Any
 
 Action = float | int | tuple[str, int] | None
 
-_REASONS = {429: "es_rejected_execution_exception", 503: "unavailable_shards_exception",
+_REASONS = {413: "content_too_long", 429: "es_rejected_execution_exception", 503: "unavailable_shards_exception",
             502: "bad_gateway", 504: "gateway_timeout", 500: "internal_server_error"}
 
 
@@ -40,9 +41,9 @@ class _Server(ThreadingHTTPServer):
 
 
 class EsProxy:
-    def __init__(self, target: str, on_bulk: Callable[[int], Action] | None = None) -> None:
+    def __init__(self, target: str, on_bulk: Callable[[int, bytes], Action] | None = None) -> None:
         self.target = target.rstrip("/")
-        self.on_bulk = on_bulk or (lambda n: None)
+        self.on_bulk = on_bulk or (lambda n, body: None)
         self.bulk_calls = 0
         self.refused = 0
         self.forwarded_bulks = 0
@@ -71,7 +72,7 @@ class EsProxy:
                     with proxy._lock:
                         proxy.bulk_calls += 1
                         number = proxy.bulk_calls
-                    action = proxy.on_bulk(number)
+                    action = proxy.on_bulk(number, body or b"")
                     if isinstance(action, tuple):
                         _, status = action
                         with proxy._lock:

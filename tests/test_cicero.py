@@ -328,3 +328,21 @@ def test_page_without_article_markup_is_dropped_with_a_reason(cicero_spider, pip
     stats = cicero_spider.crawler.stats.get_stats()
     assert stats["corpus/dropped/article/missing_title"] == 1
     assert stats["corpus/extract/title/missing"] == 1
+
+
+def test_comment_ids_longer_than_elasticsearch_allows_are_bounded(cicero_spider):
+    """A page's data-comment-id can be anything; ids (and the parent ids pointing at them) stay under 512 bytes."""
+    from scrapy.http import HtmlResponse
+
+    original = fixture_response("cicero", "article_seed.html")
+    huge = "559902" + "7" * 700
+    body = original.body.replace(b'data-comment-id="559902"', f'data-comment-id="{huge}"'.encode())
+    response = HtmlResponse(url=original.url, body=body, encoding="utf-8", request=original.request)
+    comments = [i for i in cicero_spider.parse_article(response) if isinstance(i, Comment)]
+    parent = next(c for c in comments if c.comment_id == huge)
+    reply = next(c for c in comments if c.comment_id == "559903")
+    assert len(parent.id.encode()) <= 200 and parent.id.startswith("cicero-h")
+    assert reply.parent_id == parent.id  # the reply still points at its parent
+    assert all(len(c.id.encode()) <= 200 for c in comments)
+    again = [i for i in cicero_spider.parse_article(response) if isinstance(i, Comment)]
+    assert [c.id for c in again] == [c.id for c in comments]  # stable across crawls

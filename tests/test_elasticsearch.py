@@ -419,7 +419,7 @@ def test_slow_bulk_requests_are_retried_with_back_off(es_url, es, prefix, tmp_pa
     from tests.esproxy import EsProxy
 
     # the first two bulk requests wait longer than the client's timeout
-    with EsProxy(es_url, on_bulk=lambda n: 3.0 if n <= 2 else None) as proxy, \
+    with EsProxy(es_url, on_bulk=lambda n, body: 3.0 if n <= 2 else None) as proxy, \
             FixtureServer("cicero", "https://www.cicero.de") as server:
         result = crawl(proxy.url, prefix, server, tmp_path, "-s", "CORPUS_ES_TIMEOUT=1",
                        "-s", "CORPUS_ES_RETRY_BACKOFF=0.5", "-s", "CORPUS_ES_MAX_RETRIES=4")
@@ -471,7 +471,7 @@ def test_a_crawl_ending_while_a_slow_flush_writes_loses_nothing(es_url, es, pref
     rng = random.Random(15)
     site = GeneratedSite(100, comments=2)
 
-    def hold(number: int) -> float:
+    def hold(number: int, body: bytes) -> float:
         if number > 1:
             return rng.uniform(1, 3)
         deadline = time.monotonic() + 120
@@ -499,7 +499,7 @@ def test_a_write_cancelled_in_flight_goes_to_the_dead_letter_file(es_url, prefix
     from tests.esproxy import EsProxy
 
     async def run() -> Indexer:
-        with EsProxy(es_url, on_bulk=lambda n: 5.0) as proxy:
+        with EsProxy(es_url, on_bulk=lambda n, body: 5.0) as proxy:
             indexer = Indexer(config_for(proxy.url, prefix, chunk_size=3), DeadLetter(tmp_path / "dead.jsonl"))
             for n in range(3):  # a full buffer: written in the background
                 await indexer.add({"item_type": "article", "id": f"a{n}", "url": f"https://x/{n}", "outlet": "t",
@@ -517,3 +517,72 @@ def test_a_write_cancelled_in_flight_goes_to_the_dead_letter_file(es_url, prefix
     dead = [json.loads(line) for line in (tmp_path / "dead.jsonl").read_text("utf-8").splitlines()]
     assert [d["id"] for d in dead] == ["a0", "a1", "a2"] and indexer.deadletter.count == 3
     assert "interrupted" in dead[0]["_deadletter"]["reason"]
+
+
+def _article(n: int | str, **extra) -> dict:
+    return {"item_type": "article", "id": f"a{n}", "url": f"https://x/{n}", "outlet": "t", "title": f"T {n}",
+            "crawled_at": "2024-03-15T12:00:00+01:00", "content_hash": str(n), **extra}
+
+
+def _index_all(url: str, prefix: str, items: list[dict], dead: Path, **config) -> Indexer:
+    async def run() -> Indexer:
+        indexer = Indexer(config_for(url, prefix, **config), DeadLetter(dead))
+        for item in items:
+            await indexer.add(item)
+        await indexer.close()
+        return indexer
+
+    return asyncio.run(run())
+
+
+def test_an_id_over_the_512_byte_limit_does_not_poison_its_batch(es_url, es, prefix, tmp_path):
+    """Elasticsearch refuses a whole bulk request with one id over 512 bytes; the indexer bounds such ids
+    the way the spiders do (hashed), so the batch goes through and a replayed old file agrees with new crawls."""
+    from corpus.normalize.urls import bounded_id
+
+    long_id = "cicero-" + "9" * 600
+    items = [_article(n) for n in range(19)] + [{**_article("x"), "id": long_id}]
+    indexer = _index_all(es_url, prefix, items, tmp_path / "dead.jsonl", chunk_size=500)
+    assert indexer.indexed == 20 and indexer.deadletter.count == 0
+    stored = docs(es, f"{prefix}-articles")
+    assert bounded_id(long_id) in stored and len(bounded_id(long_id).encode()) <= 200
+    assert bounded_id(long_id).startswith("cicero-h") and bounded_id("cicero-123") == "cicero-123"
+
+
+def test_a_refused_bulk_request_is_split_until_the_bad_item_is_alone(es_url, es, prefix, tmp_path):
+    """A whole request answered 400 (here: every request carrying one poisoned document) is split in halves
+    until the item it cannot take is alone; that one is dead-lettered with the reason, the rest indexed."""
+    from tests.esproxy import EsProxy
+
+    def refuse_poison(number: int, body: bytes) -> tuple[str, int] | None:
+        return ("status", 400) if b"POISON" in body else None
+
+    items = [_article(n) for n in range(19)]
+    items.insert(7, _article("p", title="POISON"))
+    with EsProxy(es_url, on_bulk=refuse_poison) as proxy:
+        indexer = _index_all(proxy.url, prefix, items, tmp_path / "dead.jsonl", chunk_size=500)
+    assert indexer.indexed == 19 and indexer.deadletter.count == 1
+    (dead,) = [json.loads(line) for line in (tmp_path / "dead.jsonl").read_text("utf-8").splitlines()]
+    assert dead["id"] == "ap" and "HTTP 400" in dead["_deadletter"]["reason"]
+    assert proxy.refused == 5  # requests of 20, 10, 5, 3 and 1 items: one refusal per halving
+    assert len(docs(es, f"{prefix}-articles")) == 19
+
+
+def test_batches_are_sized_by_bytes_and_a_413_splits_them(es_url, es, prefix, tmp_path):
+    """15 articles of 400 kB behind a node that refuses bodies over 1 MB with 413 (http.max_content_length)."""
+    from tests.esproxy import EsProxy
+
+    items = [_article(n, body=f"Absatz {n}. " * 40_000) for n in range(15)]  # about 400 kB each
+    too_long = lambda number, body: ("status", 413) if len(body) > 1_000_000 else None  # noqa: E731
+    # sized by bytes: no request is too large
+    with EsProxy(es_url, on_bulk=too_long) as proxy:
+        indexer = _index_all(proxy.url, prefix, items, tmp_path / "dead1.jsonl", chunk_size=500,
+                             chunk_bytes=900_000)
+    assert indexer.indexed == 15 and indexer.deadletter.count == 0 and proxy.refused == 0
+    assert proxy.forwarded_bulks >= 8
+    # sized by count only: the 413 splits the request until each part is accepted
+    with EsProxy(es_url, on_bulk=too_long) as proxy:
+        indexer = _index_all(proxy.url, prefix, items, tmp_path / "dead2.jsonl", chunk_size=500,
+                             chunk_bytes=100_000_000)
+    assert indexer.indexed == 15 and indexer.deadletter.count == 0 and proxy.refused > 0
+    assert len(docs(es, f"{prefix}-articles")) == 15

@@ -56,9 +56,31 @@ def url_id(canonical_url: str) -> str:
 
 
 def content_hash(*parts: str | None) -> str:
-    """Hash of the given text parts, to notice when an article's content changed."""
+    """Hash of the given text parts, to notice when an article's content changed.
+
+    Never raises on text that is not valid Unicode (a lone surrogate from a page's JSON):
+    such code points are hashed as they are.
+    """
     digest = hashlib.sha1()
     for part in parts:
-        digest.update((part or "").encode("utf-8"))
+        digest.update((part or "").encode("utf-8", "surrogatepass"))
         digest.update(b"\x00")
     return digest.hexdigest()
+
+
+MAX_ID_BYTES = 200  # Elasticsearch refuses ids over 512 bytes (and the whole bulk request with them)
+
+
+def bounded_id(value: str) -> str:
+    """An item id of at most :data:`MAX_ID_BYTES` UTF-8 bytes.
+
+    Short ids are kept as they are; a longer one (an outlet's comment id can be anything a page
+    says) becomes its prefix up to the first ``-`` (the outlet) and ``h`` + the SHA-1 of the
+    whole id: ``cicero-h3f1c…``. The same long id always gives the same short one, so the
+    indexer can bound ids of old files the same way and they still match new crawls.
+    """
+    raw = value.encode("utf-8", "surrogatepass")
+    if len(raw) <= MAX_ID_BYTES:
+        return value
+    prefix = value.split("-", 1)[0] if "-" in value[:64] else "id"
+    return f"{prefix}-h{hashlib.sha1(raw).hexdigest()}"

@@ -68,6 +68,7 @@ class EsConfig:
     request_timeout: float = 30.0
     prefix: str = "corpus"
     chunk_size: int = 500
+    chunk_bytes: int = 10 * 1024 * 1024
     flush_interval: float = 5.0
     max_retries: int = 5
     retry_backoff: float = 1.0
@@ -96,6 +97,7 @@ class EsConfig:
             request_timeout=settings.getfloat("CORPUS_ES_TIMEOUT", 30.0),
             prefix=settings.get("CORPUS_ES_PREFIX", "corpus"),
             chunk_size=settings.getint("CORPUS_ES_CHUNK_SIZE", 500),
+            chunk_bytes=settings.getint("CORPUS_ES_CHUNK_BYTES", 10 * 1024 * 1024),
             flush_interval=settings.getfloat("CORPUS_ES_FLUSH_INTERVAL", 5.0),
             max_retries=settings.getint("CORPUS_ES_MAX_RETRIES", 5),
             retry_backoff=settings.getfloat("CORPUS_ES_RETRY_BACKOFF", 1.0),

@@ -27,8 +27,11 @@ def kind_of(doc: dict[str, Any]) -> str:
     kind = KIND_BY_TYPE.get(doc.get("item_type", ""))
     if kind is None:
         raise ValueError(f"not an article or comment: item_type={doc.get('item_type')!r}")
-    if not doc.get("id"):
+    ident = doc.get("id")
+    if not ident:
         raise ValueError("item has no id")
+    if not isinstance(ident, str):
+        raise ValueError(f"id must be a string, not {type(ident).__name__}")
     return kind
 
 

@@ -39,6 +39,7 @@ from elastic_transport import ConnectionTimeout
 from elasticsearch import ApiError, AsyncElasticsearch, AuthenticationException, AuthorizationException
 
 from corpus.normalize.dates import BERLIN
+from corpus.normalize.urls import MAX_ID_BYTES, bounded_id
 from corpus.search.config import EsConfig
 from corpus.search.documents import STORED_FIELDS, kind_of, merge, superseded, to_document
 from corpus.search.setup import setup
@@ -58,6 +59,28 @@ class _NullStats:
 
     def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
         self.values[key] = self.values.get(key, start) + count
+
+
+class _SetupError(RuntimeError):
+    """Elasticsearch refused to create the templates, indices or aliases."""
+
+
+def _size(item: dict[str, Any]) -> int:
+    """Bytes of the item as JSON (what it adds to a bulk request, near enough)."""
+    return len(json.dumps(item, ensure_ascii=False, default=str).encode("utf-8", "surrogatepass"))
+
+
+def _reason(exc: Exception) -> str:
+    """Elasticsearch's own words for a refusal: the error type and reason of its body, else the message."""
+    body = getattr(exc, "body", None)
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        cause = (error.get("root_cause") or [error])[0]
+        if isinstance(cause, dict):
+            return f"{cause.get('type', '?')}: {str(cause.get('reason', ''))[:500]}"
+    if isinstance(error, str):
+        return error[:500]
+    return str(getattr(exc, "message", exc))[:500]
 
 
 class EsAuthError(RuntimeError):
@@ -117,8 +140,10 @@ class Indexer:
         self._own_client = client is None
         self.outage_pause = config.outage_pause
         self.buffer: list[dict[str, Any]] = []
+        self.buffer_bytes = 0
         self._lock = asyncio.Lock()
         self._inflight: asyncio.Future[None] | None = None
+        self._writes: set[asyncio.Future[None]] = set()  # background writes of full buffers
         self._skip_until = 0.0
         self.auth_error: str | None = None
         self.indexed = 0
@@ -144,28 +169,50 @@ class Indexer:
     async def add(self, item: dict[str, Any]) -> None:
         """Queue one item (an article or comment dict); write when the buffer is full.
 
-        A full buffer is written in the background while the next one fills; at most one
-        write is in flight, so a slow node slows the crawl down instead of piling up memory.
+        The buffer is full at ``chunk_size`` items or ``chunk_bytes`` bytes of JSON, whichever
+        comes first. A full buffer is written in the background while the next one fills; at most
+        one write is in flight, so a slow node slows the crawl down instead of piling up memory.
+        Ids longer than Elasticsearch allows are bounded here as the spiders bound them
+        (:func:`~corpus.normalize.urls.bounded_id`), so an old file agrees with new crawls.
         """
+        for key in ("id", "parent_id"):
+            value = item.get(key)
+            if isinstance(value, str) and len(value) > MAX_ID_BYTES // 4:
+                bounded = bounded_id(value)
+                if bounded != value:
+                    item[key] = bounded
+                    self.stats.inc_value("corpus/es/long_ids")
+        size = _size(item)
+        if self.buffer and self.buffer_bytes + size > self.config.chunk_bytes:
+            await self._write_buffer()  # this item would make the request too large: it starts the next
         self.buffer.append(item)
-        if len(self.buffer) >= self.config.chunk_size:
-            if self._inflight is not None:
-                await self._inflight
-            batch, self.buffer = self.buffer, []
-            self._inflight = asyncio.ensure_future(self._write_locked(batch))
+        self.buffer_bytes += size
+        if len(self.buffer) >= self.config.chunk_size or self.buffer_bytes >= self.config.chunk_bytes:
+            await self._write_buffer()
+
+    async def _write_buffer(self) -> None:
+        """Write the buffer in the background, once the write before it is done."""
+        if self._inflight is not None:
+            await self._inflight
+        if not self.buffer:  # another item's add took the buffer while this one waited
+            return
+        batch, self.buffer, self.buffer_bytes = self.buffer, [], 0
+        self._inflight = task = asyncio.ensure_future(self._write_locked(batch))
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
 
     async def _write_locked(self, batch: list[dict[str, Any]]) -> None:
         async with self._lock:
             await self._write(batch)
 
     async def flush(self) -> None:
-        """Write everything buffered, after any write in flight."""
-        if self._inflight is not None:
-            await self._inflight
-            self._inflight = None
+        """Write everything buffered, after the writes in flight."""
+        while self._writes:
+            await asyncio.gather(*self._writes)
+        self._inflight = None
         async with self._lock:
             while self.buffer:
-                batch, self.buffer = self.buffer, []
+                batch, self.buffer, self.buffer_bytes = self.buffer, [], 0
                 await self._write(batch)
 
     async def close(self) -> None:
@@ -230,6 +277,15 @@ class Indexer:
         todo = items
         while todo:
             try:
+                await self._ensure_setup()
+            except _SetupError as exc:
+                self.failed += len(todo)
+                self.stats.inc_value("corpus/es/failed", len(todo))
+                logger.error("Elasticsearch setup failed (%s); %d items written to %s", exc, len(todo),
+                             self.deadletter.path)
+                self._dead(todo, f"setup failed: {exc}")
+                return
+            try:
                 todo = await self._bulk(todo)
             except (AuthenticationException, AuthorizationException) as exc:
                 self.auth_error = self._auth_message(exc)
@@ -240,10 +296,23 @@ class Indexer:
             except (TransportConnectionError, ConnectionTimeout, ApiError) as exc:
                 status = getattr(exc, "status_code", None)
                 if isinstance(exc, ApiError) and status not in _RETRY_STATUS:
-                    # the request as a whole was refused (e.g. 400): no retry will change that
-                    self.failed += len(todo)
-                    self.stats.inc_value("corpus/es/failed", len(todo))
-                    self._dead(todo, f"bulk request refused: {exc}")
+                    # the request as a whole was refused (400: an item it cannot parse; 413: too large):
+                    # no retry of the same request will change that, so halve it until what it cannot
+                    # take is alone, and dead-letter only that
+                    if len(todo) > 1:
+                        self.stats.inc_value("corpus/es/split")
+                        logger.warning("Elasticsearch refused a bulk request of %d items (HTTP %s: %s); "
+                                       "sending it in halves", len(todo), status, _reason(exc))
+                        half = len(todo) // 2
+                        await self._write_round(todo[:half])
+                        await self._write_round(todo[half:])
+                        return
+                    self.failed += 1
+                    self.stats.inc_value("corpus/es/failed")
+                    logger.error("Elasticsearch refused %s %s alone (HTTP %s: %s); written to %s",
+                                 todo[0].get("item_type"), todo[0].get("id"), status, _reason(exc),
+                                 self.deadletter.path)
+                    self._dead(todo, f"refused (HTTP {status}) {_reason(exc)}")
                     return
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 if attempt >= self.config.max_retries:
@@ -291,6 +360,26 @@ class Indexer:
                     }
         return found
 
+    async def _ensure_setup(self) -> None:
+        """Templates and aliases first, also when the node came up mid-crawl.
+
+        Raises:
+            _SetupError: Elasticsearch refused the setup (not an outage: those propagate as they are).
+        """
+        if self.setup_done:
+            return
+        try:
+            self.changes = await setup(self.client, self.config)
+        except (AuthenticationException, AuthorizationException):
+            raise
+        except ApiError as exc:
+            if getattr(exc, "status_code", None) in _RETRY_STATUS:
+                raise
+            raise _SetupError(f"HTTP {exc.status_code}: {_reason(exc)}") from exc
+        self.setup_done = True
+        for change in self.changes:
+            logger.info("Elasticsearch setup: %s", change)
+
     async def _bulk(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Write one round; return the items to retry.
 
@@ -299,11 +388,6 @@ class Indexer:
         back with ``mget`` and written again, merged and conditional on the
         stored sequence number.
         """
-        if not self.setup_done:  # templates and aliases first, also when the node came up mid-crawl
-            self.changes = await setup(self.client, self.config)
-            self.setup_done = True
-            for change in self.changes:
-                logger.info("Elasticsearch setup: %s", change)
         operations: list[dict[str, Any]] = []
         for item in items:
             operations.append({"create": {"_index": self.config.alias(kind_of(item)), "_id": item["id"]}})
