@@ -29,6 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from corpus.normalize.dates import parse_date
+from corpus.normalize.text import valid_unicode
 from corpus.search.config import EsConfig
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -80,14 +81,19 @@ class LocalState:
                     found[row[0]] = Known(row[1], row[2], row[3])
         return found
 
+    @staticmethod
+    def _row(values: tuple[Any, ...]) -> tuple[Any, ...]:
+        """SQLite refuses text that is not valid Unicode: a lone surrogate becomes U+FFFD instead of an error."""
+        return tuple(valid_unicode(v) if isinstance(v, str) else v for v in values)
+
     def record_seen(self, item: dict[str, Any]) -> None:
         """Remember an article that was fetched but not kept (out of scope), so it is not fetched again."""
         with self._lock, self.db:
             self.db.execute(
                 "INSERT OR IGNORE INTO articles (id, outlet, url, published_at, first_seen_at, last_seen_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                (item["id"], item.get("outlet"), item.get("url"), item.get("published_at"),
-                 item.get("crawled_at"), item.get("crawled_at")))
+                self._row((item["id"], item.get("outlet"), item.get("url"), item.get("published_at"),
+                           item.get("crawled_at"), item.get("crawled_at"))))
 
     def record_article(self, item: dict[str, Any]) -> tuple[int, dict[str, Any] | None]:
         """Store an article; returns its version and, when its content changed, the superseded one."""
@@ -99,9 +105,9 @@ class LocalState:
             if row is None:
                 self.db.execute(
                     "INSERT INTO articles VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)",
-                    (item["id"], item.get("outlet"), item.get("url"), item.get("published_at"),
-                     item.get("content_hash"), item.get("title"), item.get("teaser"), item.get("body"),
-                     now, now, item.get("modified_at")))
+                    self._row((item["id"], item.get("outlet"), item.get("url"), item.get("published_at"),
+                               item.get("content_hash"), item.get("title"), item.get("teaser"), item.get("body"),
+                               now, now, item.get("modified_at"))))
                 return 1, None
             stored_hash, version, title, teaser, body, first_seen, modified = row
             if stored_hash == item.get("content_hash"):
@@ -116,8 +122,9 @@ class LocalState:
             self.db.execute(
                 "UPDATE articles SET content_hash = ?, version = ?, title = ?, teaser = ?, body = ?, "
                 "last_seen_at = ?, modified_at = ?, published_at = COALESCE(?, published_at) WHERE id = ?",
-                (item.get("content_hash"), version + 1, item.get("title"), item.get("teaser"), item.get("body"),
-                 now, item.get("modified_at") or now, item.get("published_at"), item["id"]))
+                self._row((item.get("content_hash"), version + 1, item.get("title"), item.get("teaser"),
+                           item.get("body"), now, item.get("modified_at") or now, item.get("published_at"),
+                           item["id"])))
             return version + 1, previous
 
     def new_comment(self, comment_id: str, article_id: str | None, content_hash: str | None) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -136,3 +137,67 @@ def test_ten_thousand_comments_are_capped_with_a_warning(caplog):
     assert len([k for k in kept if k.item_type == "comment"]) == 2000
     assert stats["corpus/comments/capped"] == 1
     assert "more than 2000 comments" in caplog.text
+
+
+LONE = "\\ud800"  # as JSON writes it: an escape of a lone surrogate, which decodes to no valid Unicode
+
+
+def test_a_lone_surrogate_in_json_ld_becomes_a_replacement_character(tmp_path):
+    """JSON escapes can spell code points no UTF-8 writer can write; they are made valid where the JSON is read."""
+    from corpus.exporters import JsonLinesExporter
+
+    ld = ('{"@type": "NewsArticle", "headline": "Nordkorea ' + LONE + ' testet Rakete", "description": "Teaser '
+          + "\\udfff" + '", "author": {"@type": "Person", "name": "Anna ' + LONE + 'Berg"}, '
+          '"datePublished": "2024-05-02T10:00:00+02:00"}').encode()
+    page = (b'<html><head><meta charset="utf-8"><script type="application/ld+json">' + ld + b"</script></head><body>"
+            b"<main>" + TEXT + b"</main></body></html>")
+    spider = make_spider()  # the generic parser: JSON-LD first
+    response = HtmlResponse(url="https://example.org/a/1", body=page, headers={"Content-Type": "text/html"},
+                            request=Request("https://example.org/a/1"))
+    kept, dropped = run_pipelines(build_pipelines(spider.crawler), list(spider.parse_article(response)))
+    (article,) = kept
+    assert article.title == "Nordkorea \ufffd testet Rakete" and article.teaser == "Teaser \ufffd"
+    assert article.content_hash
+    with (tmp_path / "out.jsonl").open("wb") as f:
+        exporter = JsonLinesExporter(f, encoding="utf-8", ensure_ascii=False)
+        exporter.start_exporting()
+        exporter.export_item(article)
+        exporter.finish_exporting()
+    (line,) = (tmp_path / "out.jsonl").read_bytes().decode("utf-8").splitlines()  # strict UTF-8
+    assert "Nordkorea \ufffd testet Rakete" in line
+
+
+def test_writers_survive_a_lone_surrogate_that_got_through(tmp_path):
+    """The JSON Lines exporter and the dead-letter file write every item, whatever its text."""
+    from corpus.exporters import JsonLinesExporter
+    from corpus.items import Article
+    from corpus.search.indexer import DeadLetter
+
+    bad = Article(url="https://example.org/a/2", outlet="t", title="Pj\ud800ngjang", body="Text \udc80")
+    with (tmp_path / "out.jsonl").open("wb") as f:
+        exporter = JsonLinesExporter(f, encoding="utf-8", ensure_ascii=False)
+        exporter.start_exporting()
+        exporter.export_item(bad)
+        exporter.export_item(Article(url="https://example.org/a/3", outlet="t", title="gut"))
+        exporter.finish_exporting()
+    lines = (tmp_path / "out.jsonl").read_bytes().decode("utf-8").splitlines()
+    assert len(lines) == 2 and "Pj\ufffdngjang" in lines[0]
+
+    dead = DeadLetter(tmp_path / "dead.jsonl")
+    items = [{"id": "1", "title": "gut"}, {"id": "2", "title": "Pj\ud800ngjang", "tags": ["\udfff"]},
+             {"id": "3", "title": "auch gut"}]
+    assert dead.write(items, "reason \ud800") == 3
+    dead.close()
+    written = (tmp_path / "dead.jsonl").read_bytes().decode("utf-8").splitlines()
+    assert [json.loads(line)["id"] for line in written] == ["1", "2", "3"] and dead.count == 3
+
+
+def test_the_local_state_survives_a_lone_surrogate(tmp_path):
+    from corpus.state import LocalState
+
+    state = LocalState(tmp_path / "state.sqlite")
+    item = {"id": "x", "outlet": "t", "url": "https://example.org/x", "title": "Pj\ud800ngjang", "content_hash": "1"}
+    assert state.record_article(item) == (1, None)
+    state.record_seen({**item, "id": "y"})
+    assert state.lookup(["x", "y"]).keys() == {"x", "y"}
+    state.close()

@@ -20,6 +20,8 @@ from lxml import etree
 from lxml.html import HtmlElement, document_fromstring
 from parsel import Selector
 
+from corpus.normalize.text import scrub
+
 logger = logging.getLogger(__name__)
 
 ARTICLE_TYPES = frozenset(
@@ -86,9 +88,10 @@ class Page:
         objects: list[dict[str, Any]] = []
         for raw in self.sel.xpath('//script[@type="application/ld+json"]/text()').getall():
             try:
-                data = json.loads(raw.strip().rstrip(";"))
-            except ValueError as exc:
-                self.errors.append(f"invalid JSON-LD: {exc}")
+                # JSON escapes can spell lone surrogates ("\ud800"): made valid here, where they enter
+                data = scrub(json.loads(raw.strip().rstrip(";")))
+            except (ValueError, RecursionError) as exc:
+                self.errors.append(f"invalid JSON-LD: {type(exc).__name__}: {str(exc)[:200]}")
                 continue
             objects.extend(_flatten(data))
         return objects

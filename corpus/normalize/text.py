@@ -11,12 +11,34 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 # Removed outright: soft hyphen, zero-width space/non-joiner/joiner, word joiner, BOM.
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 # Every other Unicode space (NBSP, narrow NBSP, thin space, ...) becomes a plain space.
 _SPACES = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
+
+
+# Code points no UTF-8 writer can write: halves of surrogate pairs, which only a JSON escape
+# ("\ud800") or a lenient decoder can put into a Python string.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_unicode(value: str) -> str:
+    """``value`` with every lone surrogate replaced by U+FFFD (a string any UTF-8 writer can write)."""
+    return _SURROGATE.sub("\ufffd", value) if _SURROGATE.search(value) else value
+
+
+def scrub(value: Any) -> Any:
+    """:func:`valid_unicode` applied to every string in parsed JSON (dicts, lists, keys included)."""
+    if isinstance(value, str):
+        return valid_unicode(value)
+    if isinstance(value, dict):
+        return {scrub(k): scrub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v) for v in value]
+    return value
 
 
 def clean_text(value: str | None) -> str | None:

@@ -39,6 +39,7 @@ from elastic_transport import ConnectionTimeout
 from elasticsearch import ApiError, AsyncElasticsearch, AuthenticationException, AuthorizationException
 
 from corpus.normalize.dates import BERLIN
+from corpus.normalize.text import valid_unicode
 from corpus.normalize.urls import MAX_ID_BYTES, bounded_id
 from corpus.search.config import EsConfig
 from corpus.search.documents import STORED_FIELDS, kind_of, merge, superseded, to_document
@@ -100,12 +101,14 @@ class DeadLetter:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file = self.path.open("a", encoding="utf-8")
         at = datetime.now(BERLIN).isoformat(timespec="seconds")
-        written = 0
+        lines = []
         for item in items:
             record = dict(item)
             record["_deadletter"] = {"reason": reason[:2000], "at": at}
-            self._file.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-            written += 1
+            # valid Unicode whatever the item holds (a lone surrogate would stop the write half way)
+            lines.append(valid_unicode(json.dumps(record, ensure_ascii=False, default=str)) + "\n")
+        self._file.write("".join(lines))
+        written = len(lines)
         self._file.flush()  # a crash after this line loses nothing
         self.count += written
         return written
@@ -278,6 +281,7 @@ class Indexer:
         while todo:
             try:
                 await self._ensure_setup()
+                todo = await self._bulk(todo)
             except _SetupError as exc:
                 self.failed += len(todo)
                 self.stats.inc_value("corpus/es/failed", len(todo))
@@ -285,8 +289,6 @@ class Indexer:
                              self.deadletter.path)
                 self._dead(todo, f"setup failed: {exc}")
                 return
-            try:
-                todo = await self._bulk(todo)
             except (AuthenticationException, AuthorizationException) as exc:
                 self.auth_error = self._auth_message(exc)
                 logger.error("%s", self.auth_error)
