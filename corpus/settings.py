@@ -67,6 +67,16 @@ CORPUS_MAX_COMMENTS = _env_int("CORPUS_MAX_COMMENTS", 5000)
 #   by the spider argument max_pages (not by DEPTH_LIMIT: a listing's page 30 is 30 links deep);
 #   article URLs lose their query (session ids) before they are requested.
 REDIRECT_MAX_TIMES = 5
+# CORPUS_MAX_LINKS_PER_PAGE (int, default 1000): article links followed from one feed or listing page;
+#   the rest are left out with a warning naming the page (stat corpus/links/capped). 0 = no cap.
+CORPUS_MAX_LINKS_PER_PAGE = _env_int("CORPUS_MAX_LINKS_PER_PAGE", 1000)
+# CORPUS_MAX_SITEMAP_LINKS (int, default 50000, the sitemap protocol's limit per file): article links
+#   followed from one sitemap.
+CORPUS_MAX_SITEMAP_LINKS = _env_int("CORPUS_MAX_SITEMAP_LINKS", 50_000)
+# CORPUS_SITEMAP_MAX_DEPTH (int, default 2): levels of sitemap indexes below the spider's own sitemaps that
+#   are followed (index -> index -> sitemap); the child sitemaps of sitemap indexes share one budget per
+#   crawl, the spider argument max_pages (newest first when the index gives dates).
+CORPUS_SITEMAP_MAX_DEPTH = _env_int("CORPUS_SITEMAP_MAX_DEPTH", 2)
 
 # --- Incremental crawling --------------------------------------------------------------
 # CORPUS_INCREMENTAL (bool, default True): skip article links the corpus already has

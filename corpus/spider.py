@@ -68,7 +68,8 @@ class CrawlArgs(BaseModel):
         "30d for 30 days before today, as scheduled backfills use it)"
     )
     max_pages: int = Field(
-        50, ge=1, le=100_000, description="backfill: at most this many pages per listing/sitemap"
+        50, ge=1, le=100_000, description="at most this many pages per listing (backfill), and this many "
+        "child sitemaps of sitemap indexes in all"
     )
     scope: Literal["in", "all"] = Field(
         "in", description="in: keep only Korea–Russia–China articles; all: keep everything"
@@ -320,6 +321,7 @@ class OutletSpider(scrapy.Spider):
             else:
                 self.crawler.stats.inc_value("corpus/links/not_article")
         logger.info("feed %s: %d article links of %d", response.url, len(articles), len(links))
+        articles = self._cap(list(dict.fromkeys(articles)), "feed", response.url, "CORPUS_MAX_LINKS_PER_PAGE")
         yield from self.article_requests(articles)
 
     def parse_listing(self, response: Response, page_no: int | None = None) -> Iterator[scrapy.Request]:
@@ -330,8 +332,8 @@ class OutletSpider(scrapy.Spider):
             url = response.urljoin(href.strip()).split("#", 1)[0]
             if url not in links and self.is_article_url(url):
                 links[url] = None
-        yield from self.article_requests(list(links))
         found = len(links)
+        yield from self.article_requests(self._cap(list(links), "listing", response.url, "CORPUS_MAX_LINKS_PER_PAGE"))
         if found == 0:
             self.crawler.stats.inc_value("corpus/listing/empty")
             logger.warning("listing %s yielded no article links: its URL or the article URL pattern of %s "
@@ -362,11 +364,13 @@ class OutletSpider(scrapy.Spider):
                 priority=5, cb_kwargs={"page_no": page_no + 1},
             )
 
-    def parse_sitemap(self, response: Response, page_no: int = 0) -> Iterator[scrapy.Request]:
+    def parse_sitemap(self, response: Response, depth: int = 0) -> Iterator[scrapy.Request]:
         """XML (news) sitemap or sitemap index -> article requests within the date window.
 
         The window is ``since`` in backfill mode and the last ``days`` days in recent mode;
-        entries without a date are kept.
+        entries without a date are kept. Child sitemaps of an index share one budget per crawl
+        (``max_pages``) and are followed to ``CORPUS_SITEMAP_MAX_DEPTH`` levels of nesting;
+        a sitemap's article links are capped at ``CORPUS_MAX_SITEMAP_LINKS``.
         """
         self.crawler.stats.inc_value("corpus/pages/sitemap")
         sitemap = parse_sitemap(response.body)
@@ -375,29 +379,75 @@ class OutletSpider(scrapy.Spider):
             self.crawler.stats.inc_value("corpus/errors/sitemap_invalid")
             return
         oldest = self.args.since if self.mode == "backfill" else self.today() - timedelta(days=self.args.days)
-        found = 0
-        articles: list[tuple[str, dict[str, Any]]] = []
+        if sitemap.kind == "sitemapindex":
+            yield from self._child_sitemaps(response, sitemap.entries, depth, oldest)
+            return
+        articles: dict[str, dict[str, Any]] = {}
         for entry in sitemap.entries:
             loc = self.rebase(urljoin(response.url, entry.loc))
-            if sitemap.kind == "sitemapindex":
-                lastmod = parse_date(entry.lastmod)
-                if oldest and lastmod is not None and _as_date(lastmod.value) < oldest:
-                    continue  # a child sitemap not touched since the window began
-                if page_no + 1 < self.args.max_pages:
-                    page_no += 1
-                    yield scrapy.Request(loc, callback=self.parse_sitemap, errback=self.on_error,
-                                         cb_kwargs={"page_no": page_no})
-                continue
             published = parse_date(entry.date)
             if oldest and published is not None and _as_date(published.value) < oldest:
                 self.crawler.stats.inc_value("corpus/sitemap/older_than_window")
                 continue
-            if self.is_article_url(loc):
-                found += 1
+            if self.is_article_url(loc) and loc not in articles:
                 # a news sitemap's date and title stand in when the page itself lacks them
-                articles.append((loc, {"sitemap_published": entry.date, "sitemap_title": entry.news_title}))
-        yield from self.article_requests([url for url, _ in articles], meta=dict(articles))
-        logger.info("sitemap %s: %d article links of %d entries", response.url, found, len(sitemap.entries))
+                articles[loc] = {"sitemap_published": entry.date, "sitemap_title": entry.news_title}
+        found = self._cap(list(articles), "sitemap", response.url, "CORPUS_MAX_SITEMAP_LINKS")
+        yield from self.article_requests(found, meta=articles)
+        logger.info("sitemap %s: %d article links of %d entries", response.url, len(articles), len(sitemap.entries))
+
+    def _child_sitemaps(self, response: Response, entries: list[Any], depth: int, oldest: date | None
+                        ) -> Iterator[scrapy.Request]:
+        """The child sitemaps of an index worth reading, newest first, within the crawl's budget and depth."""
+        children: list[tuple[str, date | None]] = []
+        for entry in entries:
+            lastmod = parse_date(entry.lastmod)
+            modified = _as_date(lastmod.value) if lastmod is not None else None
+            if oldest and modified is not None and modified < oldest:
+                continue  # a child sitemap not touched since the window began
+            children.append((self.rebase(urljoin(response.url, entry.loc)), modified))
+        if not children:
+            return
+        stats = self.crawler.stats
+        max_depth = self.crawler.settings.getint("CORPUS_SITEMAP_MAX_DEPTH", 2)
+        if depth + 1 > max_depth:
+            stats.inc_value("corpus/sitemap/too_deep", len(children))
+            self._warn_once("too_deep", "sitemap index %s is nested deeper than CORPUS_SITEMAP_MAX_DEPTH=%d; its %d "
+                            "child sitemaps (and those of any deeper index) are not read", response.url, max_depth,
+                            len(children))
+            return
+        # newest first (stable: undated ones keep their order, after the dated), so that a short
+        # budget reads the most recent part of the archive
+        children.sort(key=lambda child: (child[1] is not None, child[1] or date.min), reverse=True)
+        used = self.__dict__.get("_sitemaps_requested", 0)
+        take = children[:max(0, self.args.max_pages - used)]
+        if len(take) < len(children):
+            left = len(children) - len(take)
+            stats.inc_value("corpus/sitemap/stopped_budget", left)
+            self._warn_once("budget", "sitemap budget of %d files reached (max_pages); %d child sitemaps of %s and "
+                            "any later index are not read (raise max_pages to read them)", self.args.max_pages, left,
+                            response.url)
+        self._sitemaps_requested = used + len(take)
+        for loc, _ in take:
+            yield scrapy.Request(loc, callback=self.parse_sitemap, errback=self.on_error,
+                                 cb_kwargs={"depth": depth + 1})
+
+    def _cap(self, links: list[str], source: str, url: str, setting: str) -> list[str]:
+        """At most the setting's number of links from one page; a warning names the page and what was left out."""
+        limit = self.crawler.settings.getint(setting)
+        if limit <= 0 or len(links) <= limit:
+            return links
+        left = len(links) - limit
+        self.crawler.stats.inc_value("corpus/links/capped", left)
+        logger.warning("%s %s lists %d article links; following the first %d (%s), %d left out",
+                       source, url, len(links), limit, setting, left)
+        return links[:limit]
+
+    def _warn_once(self, key: str, message: str, *args: Any) -> None:
+        """A warning the first time, debug lines after (the stats count every case)."""
+        warned = self.__dict__.setdefault("_warned", set())
+        logger.log(logging.DEBUG if key in warned else logging.WARNING, message, *args)
+        warned.add(key)
 
     def today(self) -> date:
         """Today in Berlin: the end of the ``days`` window of news sitemaps."""

@@ -77,7 +77,7 @@ def test_news_sitemap_yields_recent_articles_with_their_news_fields(outlet):
     out = list(spider.parse_sitemap(_fixture(outlet, first, XmlResponse)))
     if first == "news_index.xml":  # an index: only the child sitemap touched within the window is read
         assert [r.url for r in out] == [meta["news_sitemap.xml"]]
-        out = list(spider.parse_sitemap(_fixture(outlet, "news_sitemap.xml", XmlResponse, out[0]), page_no=1))
+        out = list(spider.parse_sitemap(_fixture(outlet, "news_sitemap.xml", XmlResponse, out[0]), **out[0].cb_kwargs))
     expected = json.loads((FIXTURES / outlet / "expected.json").read_text("utf-8"))["news"]
     assert [r.url for r in out] == expected  # videos, galleries and entries older than 3 days left out
     assert all(r.callback == spider.parse_article for r in out)
