@@ -586,3 +586,58 @@ def test_batches_are_sized_by_bytes_and_a_413_splits_them(es_url, es, prefix, tm
                              chunk_bytes=100_000_000)
     assert indexer.indexed == 15 and indexer.deadletter.count == 0 and proxy.refused > 0
     assert len(docs(es, f"{prefix}-articles")) == 15
+
+
+def test_a_write_block_is_waited_out_not_taken_for_bad_credentials(es_url, es, prefix, tmp_path, caplog):
+    """An index write block answers 403 per item (cluster_block_exception): that is not an authorisation
+    problem. The blocked batch is retried, then dead-lettered; once the block is lifted, indexing goes on."""
+    async def run() -> Indexer:
+        indexer = Indexer(config_for(es_url, prefix, chunk_size=100, max_retries=2, retry_backoff=0.1,
+                                     outage_pause=0.5), DeadLetter(tmp_path / "dead.jsonl"))
+        await indexer.add(_article("first"))
+        await indexer.flush()  # creates the indices
+        es.indices.put_settings(index=f"{prefix}-articles", settings={"index.blocks.write": True})
+        for n in range(10):
+            await indexer.add(_article(f"blocked{n}"))
+        await indexer.flush()
+        es.indices.put_settings(index=f"{prefix}-articles", settings={"index.blocks.write": False})
+        await asyncio.sleep(0.6)  # the pause after a failed batch
+        for n in range(10):
+            await indexer.add(_article(f"after{n}"))
+        await indexer.close()
+        return indexer
+
+    indexer = asyncio.run(run())
+    assert indexer.auth_error is None
+    assert "credentials" not in caplog.text and "write block" in caplog.text
+    dead = [json.loads(line)["id"] for line in (tmp_path / "dead.jsonl").read_text("utf-8").splitlines()]
+    assert sorted(dead) == sorted(f"ablocked{n}" for n in range(10))
+    assert set(docs(es, f"{prefix}-articles")) == {"afirst", *(f"aafter{n}" for n in range(10))}
+
+
+@pytest.mark.parametrize(("status", "error", "says"), [
+    (401, "security_exception", "refused the credentials (HTTP 401)"),
+    (403, "security_exception", "is not allowed to write (HTTP 403"),
+])
+def test_authentication_and_authorisation_are_told_apart(es_url, prefix, tmp_path, caplog, status, error, says):
+    from tests.esproxy import EsProxy
+
+    async def run() -> Indexer:
+        with EsProxy(es_url, on_bulk=lambda n, body: ("status", status)) as proxy:
+            indexer = Indexer(config_for(proxy.url, prefix, chunk_size=5), DeadLetter(tmp_path / "dead.jsonl"))
+            for n in range(12):
+                await indexer.add(_article(n))
+            await indexer.close()
+        return indexer
+
+    import tests.esproxy as esproxy
+
+    original = dict(esproxy._REASONS)
+    esproxy._REASONS[status] = error
+    try:
+        indexer = asyncio.run(run())
+    finally:
+        esproxy._REASONS.clear()
+        esproxy._REASONS.update(original)
+    assert says in indexer.auth_error and says in caplog.text
+    assert indexer.deadletter.count == 12  # indexing stopped; every item waits in the dead-letter file

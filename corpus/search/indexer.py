@@ -62,6 +62,16 @@ class _NullStats:
         self.values[key] = self.values.get(key, start) + count
 
 
+_BLOCK = "cluster_block_exception"
+
+
+def _is_block(exc: Exception) -> bool:
+    """A 403 for an index or cluster block (read-only index, flood-stage disk watermark), not for credentials."""
+    body = getattr(exc, "body", None)
+    text = json.dumps(body) if isinstance(body, dict | list) else str(body or exc)
+    return _BLOCK in text
+
+
 class _SetupError(RuntimeError):
     """Elasticsearch refused to create the templates, indices or aliases."""
 
@@ -160,9 +170,12 @@ class Indexer:
         """``None`` when Elasticsearch answers; otherwise a one-line reason."""
         try:
             health = await self.client.cluster.health(timeout="5s")
-        except (AuthenticationException, AuthorizationException) as exc:
+        except AuthenticationException as exc:
             self.auth_error = self._auth_message(exc)
             return self.auth_error
+        except AuthorizationException as exc:
+            # a user allowed to write may still lack the cluster privilege "monitor": try the writes
+            return f"cannot read the cluster health (HTTP 403: {_reason(exc)}); indexing is tried all the same"
         except (TransportConnectionError, ConnectionTimeout, ApiError) as exc:
             return f"{type(exc).__name__}: {exc}"
         if health.get("status") == "red":
@@ -226,14 +239,22 @@ class Indexer:
 
     # --- internals ------------------------------------------------------------------
     def _dead(self, items: list[dict[str, Any]], reason: str) -> None:
+        for item in items:
+            item.pop("_blocked", None)  # a mark of the last attempt, not part of the item
         written = self.deadletter.write(items, reason)
         self.stats.inc_value("corpus/es/deadlettered", written)
 
     def _auth_message(self, exc: Exception) -> str:
-        setting = "CORPUS_ES_API_KEY" if self.config.api_key else "CORPUS_ES_USERNAME / CORPUS_ES_PASSWORD"
-        status = getattr(exc, "status_code", getattr(getattr(exc, "meta", None), "status", "?"))
-        return (f"Elasticsearch refused the credentials (HTTP {status}); check {setting} "
-                f"(or CORPUS_ES_API_KEY). Indexing stopped; items go to {self.deadletter.path}")
+        """Authentication (401: who we are) and authorisation (403: what we may do) need different fixes."""
+        who = "API key (CORPUS_ES_API_KEY)" if self.config.api_key else (
+            f"user {self.config.username!r}" if self.config.username else "anonymous user")
+        if isinstance(exc, AuthenticationException):
+            setting = "CORPUS_ES_API_KEY" if self.config.api_key else "CORPUS_ES_USERNAME / CORPUS_ES_PASSWORD"
+            return (f"Elasticsearch refused the credentials (HTTP 401); check {setting} "
+                    f"(or CORPUS_ES_API_KEY). Indexing stopped; items go to {self.deadletter.path}")
+        return (f"Elasticsearch: the {who} is not allowed to write (HTTP 403: {_reason(exc)}); it needs the index "
+                f"privileges create_index, index and manage on {self.config.alias('*')}. Indexing stopped; "
+                f"items go to {self.deadletter.path}")
 
     async def _write(self, batch: list[dict[str, Any]]) -> None:
         """Write one batch that has left the buffer: every item ends indexed or dead-lettered.
@@ -254,7 +275,7 @@ class Indexer:
             self._dead(batch, self.auth_error)
             return
         if time.monotonic() < self._skip_until:
-            self._dead(batch, f"Elasticsearch unreachable: {self.last_error}")
+            self._dead(batch, f"Elasticsearch {self.last_error}")
             return
         # One document per id in a bulk request: later duplicates wait for the next round.
         pending = batch
@@ -290,6 +311,14 @@ class Indexer:
                 self._dead(todo, f"setup failed: {exc}")
                 return
             except (AuthenticationException, AuthorizationException) as exc:
+                if _is_block(exc):  # a write block (disk watermark, an admin): it will be lifted, wait
+                    self.last_error = f"index write block: {_reason(exc)}"
+                    if attempt >= self.config.max_retries:
+                        self._pause(todo, attempt)
+                        return
+                    await self._backoff(attempt, self.last_error)
+                    attempt += 1
+                    continue
                 self.auth_error = self._auth_message(exc)
                 logger.error("%s", self.auth_error)
                 self.stats.inc_value("corpus/es/auth_error")
@@ -316,21 +345,17 @@ class Indexer:
                                  self.deadletter.path)
                     self._dead(todo, f"refused (HTTP {status}) {_reason(exc)}")
                     return
-                self.last_error = f"{type(exc).__name__}: {exc}"
+                self.last_error = f"unreachable: {type(exc).__name__}: {exc}"
                 if attempt >= self.config.max_retries:
-                    logger.error(
-                        "Elasticsearch unreachable after %d attempts (%s); %d items written to %s, "
-                        "retrying in %.0fs", attempt + 1, self.last_error, len(todo),
-                        self.deadletter.path, self.outage_pause,
-                    )
-                    self.stats.inc_value("corpus/es/outages")
-                    self._skip_until = time.monotonic() + self.outage_pause
-                    self._dead(todo, f"Elasticsearch unreachable: {self.last_error}")
+                    self._pause(todo, attempt)
                     return
                 await self._backoff(attempt, self.last_error)
                 attempt += 1
                 continue
-            if todo:  # items to retry (429/5xx per item, version conflicts)
+            if todo:  # items to retry (429/5xx per item, version conflicts, write blocks)
+                if attempt >= self.config.max_retries and all(item.get("_blocked") for item in todo):
+                    self._pause(todo, attempt)
+                    return
                 if attempt >= self.config.max_retries:
                     self.failed += len(todo)
                     self.stats.inc_value("corpus/es/failed", len(todo))
@@ -338,6 +363,16 @@ class Indexer:
                     return
                 await self._backoff(attempt, self.last_error)
                 attempt += 1
+
+    def _pause(self, todo: list[dict[str, Any]], attempt: int) -> None:
+        """Elasticsearch cannot take writes now (unreachable, a write block): dead-letter the batch and send
+        the next ones straight there for ``outage_pause`` seconds, then try again."""
+        logger.error("Elasticsearch cannot take writes after %d attempts (%s); %d items written to %s, "
+                     "trying again in %.0fs", attempt + 1, self.last_error, len(todo), self.deadletter.path,
+                     self.outage_pause)
+        self.stats.inc_value("corpus/es/outages")
+        self._skip_until = time.monotonic() + self.outage_pause
+        self._dead(todo, f"Elasticsearch {self.last_error}")
 
     async def _backoff(self, attempt: int, reason: str | None) -> None:
         delay = min(self.config.max_backoff, self.config.retry_backoff * (2**attempt))
@@ -392,6 +427,7 @@ class Indexer:
         """
         operations: list[dict[str, Any]] = []
         for item in items:
+            item.pop("_blocked", None)
             operations.append({"create": {"_index": self.config.alias(kind_of(item)), "_id": item["id"]}})
             operations.append(to_document(item))
         existing: list[dict[str, Any]] = []
@@ -450,7 +486,15 @@ class Indexer:
                 self.last_error = reason
                 retry.append(item)
                 continue
-            if status in (401, 403):
+            if status == 403 and error.get("type") == _BLOCK:  # a write block: retried, it will be lifted
+                self.last_error = f"index write block: {reason}"
+                self.stats.inc_value("corpus/es/blocked")
+                item["_blocked"] = True
+                retry.append(item)
+                continue
+            if status == 401:
+                raise AuthenticationException(message=reason, meta=response.meta, body=outcome)
+            if status == 403:
                 raise AuthorizationException(message=reason, meta=response.meta, body=outcome)
             self.failed += 1
             self.stats.inc_value("corpus/es/failed")
