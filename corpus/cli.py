@@ -143,8 +143,9 @@ async def _index_file(path: str, deadletter: str | None) -> int:
     source = Path(path)
     if not source.exists():
         raise ValueError(f"no such file: {path}")
-    stamp = datetime.now().strftime("%Y-%m-%dT%H-%M-%S")
-    target = Path(deadletter) if deadletter else Path(config.deadletter_dir) / "index" / f"{stamp}.jsonl"
+    from corpus.runs import new_run_name
+
+    target = Path(deadletter) if deadletter else Path(config.deadletter_dir) / "index" / f"{new_run_name()}.jsonl"
     indexer = Indexer(config, DeadLetter(target))
     problem = await indexer.check()
     if problem:
@@ -237,7 +238,7 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
         help="run one outlet's spider (same options as `scrapy crawl`)",
         description="Run a spider: corpus crawl cicero [-a mode=backfill -a since=2023-01-01] "
         "[-O out.jsonl] [-s SETTING=value]. Without -o/-O items go to "
-        "data/<spider>/<start>.jsonl.",
+        "data/<spider>/<start>Z-<random>.jsonl.",
     )
     crawl.add_argument("spider")
     crawl.add_argument("scrapy_args", nargs=argparse.REMAINDER, help="passed on to scrapy crawl")

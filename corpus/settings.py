@@ -37,10 +37,13 @@ COMMANDS_MODULE = "corpus.commands"
 
 # --- Output -------------------------------------------------------------------------
 # CORPUS_OUTPUT_DIR (str, default "data"): where the default JSON Lines feed goes,
-#   as <dir>/<spider>/<crawl start, UTC>.jsonl. Example: CORPUS_OUTPUT_DIR=/srv/corpus
+#   as <dir>/<spider>/<crawl start, UTC>Z-<random>.jsonl. Example: CORPUS_OUTPUT_DIR=/srv/corpus
 # The `crawl` command adds this feed when neither -o/-O nor FEEDS name another output
 # (Scrapy would otherwise write to both).
 CORPUS_OUTPUT_DIR = _env("CORPUS_OUTPUT_DIR", "data")
+# Feed URIs may use %(run)s: the crawl's start and a random suffix (2026-12-01T14-51-37Z-3f9a1c), so
+# two crawls started in the same second never share a file (see corpus/runs.py).
+FEED_URI_PARAMS = "corpus.runs.feed_uri_params"
 FEED_EXPORT_ENCODING = "utf-8"
 # Scrapy's jsonlines format, written without its per-field serialisation (same output, faster).
 FEED_EXPORTERS = {"jsonlines": "corpus.exporters.JsonLinesExporter", "jsonl": "corpus.exporters.JsonLinesExporter"}
@@ -171,7 +174,7 @@ CORPUS_ES_MAX_BACKOFF = _env_float("CORPUS_ES_MAX_BACKOFF", 30.0)
 #   Elasticsearch was unreachable, send batches straight there for this long before trying again.
 CORPUS_ES_OUTAGE_PAUSE = _env_float("CORPUS_ES_OUTAGE_PAUSE", 30.0)
 # CORPUS_ES_DEADLETTER_DIR (str, default "data/deadletter"): items that could not be indexed, as
-#   <dir>/<spider>/<start>.jsonl; `corpus index FILE` indexes them later.
+#   <dir>/<spider>/<run>.jsonl (the same name as the crawl's output); `corpus index FILE` indexes them later.
 CORPUS_ES_DEADLETTER_DIR = _env("CORPUS_ES_DEADLETTER_DIR", "data/deadletter")
 
 # --- Politeness -----------------------------------------------------------------------

@@ -16,13 +16,13 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 
+from corpus.runs import run_name
 from corpus.search.config import EsConfig
 from corpus.search.indexer import DeadLetter, Indexer
 from pipelines._base import BasePipeline
@@ -54,10 +54,9 @@ class ElasticsearchPipeline(BasePipeline):
         return cls(crawler, config)
 
     def deadletter_path(self) -> Path:
+        """``<dir>/<spider>/<run>.jsonl``: the crawl's own file, even beside a crawl started in the same second."""
         name = getattr(self.crawler.spider, "name", "crawl")
-        start = self.stats.get_value("start_time") or datetime.now(UTC)
-        stamp = start.strftime("%Y-%m-%dT%H-%M-%S")
-        return Path(self.config.deadletter_dir) / name / f"{stamp}.jsonl"
+        return Path(self.config.deadletter_dir) / name / f"{run_name(self.crawler)}.jsonl"
 
     async def open_spider(self) -> None:
         self.indexer = Indexer(self.config, DeadLetter(self.deadletter_path()), self.stats)

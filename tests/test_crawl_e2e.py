@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -183,3 +184,21 @@ def test_elasticsearch_down_at_start_the_crawl_goes_on_into_files(cicero_server,
     assert "seen check in Elasticsearch failed" in result.stderr
     (deadletter,) = dead.rglob("*.jsonl")
     assert len(read_jsonl(deadletter)) == 14  # everything waits there for `corpus index`
+
+
+def test_crawls_started_in_the_same_second_get_their_own_file_names():
+    from scrapy.utils.test import get_crawler
+
+    from corpus.runs import feed_uri_params, run_name
+    from spiders.cicero import CiceroSpider
+
+    names = set()
+    for _ in range(2):
+        crawler = get_crawler(CiceroSpider)
+        crawler.spider = crawler._create_spider()
+        name = run_name(crawler)
+        assert run_name(crawler) == name  # one name per crawl
+        assert feed_uri_params({"name": "cicero"}, crawler.spider)["run"] == name
+        names.add(name)
+    assert len(names) == 2
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ-[0-9a-f]{6}", n) for n in names)

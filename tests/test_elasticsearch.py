@@ -641,3 +641,46 @@ def test_authentication_and_authorisation_are_told_apart(es_url, prefix, tmp_pat
         esproxy._REASONS.update(original)
     assert says in indexer.auth_error and says in caplog.text
     assert indexer.deadletter.count == 12  # indexing stopped; every item waits in the dead-letter file
+
+
+def test_setups_racing_on_a_fresh_index_all_succeed(es_url, es, prefix):
+    """Two crawls starting together both find no index and both create it; the loser must not fail."""
+    async def run() -> list:
+        config = config_for(es_url, prefix)
+        clients = [AsyncElasticsearch(**config.client_kwargs()) for _ in range(4)]
+        try:
+            return await asyncio.gather(*(setup(c, config) for c in clients), return_exceptions=True)
+        finally:
+            for client in clients:
+                await client.close()
+
+    results = asyncio.run(run())
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    for kind in ("articles", "comments", "crawls", "articles-history"):
+        assert es.indices.get_alias(name=f"{prefix}-{kind}") == {
+            f"{prefix}-{kind}-v1": {"aliases": {f"{prefix}-{kind}": {"is_write_index": True}}}}
+
+
+def test_two_crawls_started_together_write_their_own_files_and_lose_nothing(es_url, es, prefix, tmp_path):
+    """Same spider, same second, same data directory, a fresh index: two output files, two dead-letter names,
+    and every item of both in the index."""
+    from tests.gensite import GeneratedSite
+
+    env = {**os.environ, "ELASTICSEARCH_URL": es_url, "CORPUS_OUTPUT_DIR": str(tmp_path / "data"),
+           "CORPUS_ES_DEADLETTER_DIR": str(tmp_path / "dead"), "CORPUS_STATE_FILE": str(tmp_path / "state.sqlite")}
+    with GeneratedSite(30, comments=1) as site:
+        command = [sys.executable, "-m", "scrapy", "crawl", "gensite-comments", "-a", f"base_url={site.base_url}",
+                   "-a", "mode=backfill", "-a", "scope=all", "-a", "incremental=false",
+                   "-s", "SPIDER_MODULES=tests.redis_spiders", "-s", "ROBOTSTXT_OBEY=False",
+                   "-s", f"CORPUS_ES_PREFIX={prefix}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
+        runs = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                 text=True) for _ in range(2)]
+        logs = [run.communicate(timeout=300)[1] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], logs[0][-2000:] + logs[1][-2000:]
+    outputs = sorted((tmp_path / "data" / "gensite-comments").glob("*.jsonl"))
+    assert len(outputs) == 2, outputs  # one file per crawl, never one shared
+    for output in outputs:
+        assert len(read_lines(output)) == 60
+    assert not list((tmp_path / "dead").rglob("*.jsonl")), logs
+    es.indices.refresh(index=f"{prefix}-articles,{prefix}-comments")
+    assert es.count(index=f"{prefix}-articles")["count"] == 30 and es.count(index=f"{prefix}-comments")["count"] == 30

@@ -5,7 +5,8 @@ or CI cannot tell a crawl without network from a quiet day. This one:
 
 * validates the spider arguments first and stops with a usage error naming
   the bad argument (``-a mode=sideways``) instead of a traceback;
-* writes JSON Lines to ``<CORPUS_OUTPUT_DIR>/<spider>/<crawl start>.jsonl``
+* writes JSON Lines to ``<CORPUS_OUTPUT_DIR>/<spider>/<run>.jsonl`` (the crawl's start and a
+  random suffix, :mod:`corpus.runs`)
   unless the user names an output (``-o``/``-O`` or the FEEDS setting);
 * exits with status 1 when :mod:`corpus.health` recorded that not a single
   page could be fetched.
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 def default_feed(output_dir: str) -> dict[str, dict[str, object]]:
     """The FEEDS entry of the default JSON Lines output."""
     return {
-        f"{output_dir.rstrip('/')}/%(name)s/%(time)s.jsonl": {
+        f"{output_dir.rstrip('/')}/%(name)s/%(run)s.jsonl": {
             "format": "jsonlines",
             "encoding": "utf8",
             "store_empty": False,

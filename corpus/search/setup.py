@@ -13,7 +13,7 @@ import hashlib
 import json
 from typing import Any
 
-from elasticsearch import AsyncElasticsearch, NotFoundError
+from elasticsearch import AsyncElasticsearch, BadRequestError, NotFoundError
 
 from corpus.search.config import EsConfig
 from corpus.search.templates import KINDS, index_name, index_template
@@ -45,9 +45,14 @@ async def setup(client: AsyncElasticsearch, config: EsConfig, replicas: int = 0)
             changes.append(f"{'updated' if present else 'created'} index template {name}")
         index = index_name(config.prefix, kind)
         if not await client.indices.exists(index=index):
-            await client.indices.create(index=index, aliases={name: {"is_write_index": True}})
-            changes.append(f"created index {index} (alias {name})")
-            continue
+            try:
+                await client.indices.create(index=index, aliases={name: {"is_write_index": True}})
+                changes.append(f"created index {index} (alias {name})")
+                continue
+            except BadRequestError as exc:
+                # another crawl created it a moment ago (two crawls starting on a fresh cluster): check it below
+                if exc.error != "resource_already_exists_exception":
+                    raise
         if not await client.indices.exists_alias(name=name, index=index):
             await client.indices.put_alias(index=index, name=name, is_write_index=True)
             changes.append(f"added alias {name} -> {index}")
