@@ -26,6 +26,9 @@ is fetched again (at least once), none is lost. Elasticsearch documents have
 stable ids, so a page indexed twice overwrites itself; its version does not
 change when its content did not.
 
+Only one crawl at a time uses a JOBDIR: it holds ``<JOBDIR>/lock``, and a second
+crawl started on the same directory exits with one line naming the first.
+
 A retry or redirect of a taken request replaces its row; a duplicate
 redirect target removes it. Requests that cannot be serialised (a callback
 that is not a spider method) stay in memory, with a warning.
@@ -157,6 +160,51 @@ class Frontier:
         self.db.close()
 
 
+class JobdirInUse(RuntimeError):
+    """Another crawl holds the JOBDIR's lock."""
+
+
+_LOCKS: dict[Path, int] = {}  # JOBDIR -> the descriptor holding its lock, in this process
+
+
+def lock_jobdir(directory: str | Path) -> None:
+    """Hold ``<JOBDIR>/lock`` for this process (taken again in the same process, it is a no-op).
+
+    Two crawls on one JOBDIR would share one frontier: each takes the other's requests. The lock is
+    an ``flock`` on the file, released by the operating system when the process ends, however it ends,
+    so a killed crawl leaves no stale lock behind.
+
+    Raises:
+        JobdirInUse: another process holds it; the message names that process.
+    """
+    import fcntl
+    import os
+
+    path = Path(directory).resolve()
+    if path in _LOCKS:
+        return
+    path.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
+        os.close(fd)
+        raise JobdirInUse(f"JOBDIR {directory} is in use by another crawl (pid {holder}); wait for it to end, "
+                          "or give this crawl its own JOBDIR") from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    _LOCKS[path] = fd
+
+
+def unlock_jobdir(directory: str | Path) -> None:
+    import os
+
+    fd = _LOCKS.pop(Path(directory).resolve(), None)
+    if fd is not None:
+        os.close(fd)  # closing the descriptor releases the flock
+
+
 def when_done(crawler: Crawler, callback: Any) -> None:
     """Call ``callback(request)`` when a request's callback or errback output was handled to the end.
 
@@ -184,6 +232,7 @@ class DurableScheduler(Scheduler):
         directory = job_dir(crawler.settings)
         instance.frontier = None
         if directory:
+            lock_jobdir(directory)  # the crawl command checked it already, with a clean exit; this covers runspider
             fifo = "fifo" in str(crawler.settings.get("SCHEDULER_DISK_QUEUE", "")).lower()
             instance.frontier = Frontier(Path(directory) / "frontier.sqlite", fifo=fifo)
         instance.checkpoint_every = crawler.settings.getfloat("CORPUS_JOB_CHECKPOINT", 2.0)
@@ -240,6 +289,7 @@ class DurableScheduler(Scheduler):
             logger.info("JOBDIR %s: %d requests left for the next run (%d of them were in flight)",
                         self.frontier.path.parent, left + taken, taken)
         self.frontier.close()
+        unlock_jobdir(self.frontier.path.parent)
         self.df.close(reason)
 
     def has_pending_requests(self) -> bool:

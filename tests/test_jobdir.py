@@ -155,3 +155,26 @@ def test_a_crawl_killed_with_sigkill_indexes_every_page_once(tmp_path):
         for kind in ("articles", "comments", "crawls", "articles-history"):
             es.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-{kind}")
         es.close()
+
+
+def test_a_second_crawl_on_the_same_jobdir_is_refused_in_one_line(tmp_path):
+    """Two crawls on one JOBDIR would share a frontier (the second waited for ever at 0 pages/min)."""
+    jobdir = tmp_path / "job"
+    env = local_env(tmp_path)
+    with GeneratedSite(40, article_delay=0.3) as site:
+        first = subprocess.Popen(command(site, jobdir, tmp_path / "out1.jsonl"), cwd=ROOT, env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not site.article_fetches():
+            assert first.poll() is None and time.monotonic() < deadline, "the first crawl did not start"
+            time.sleep(0.05)
+        second = subprocess.run(command(site, jobdir, tmp_path / "out2.jsonl"), cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=60)
+        _, first_log = first.communicate(timeout=120)
+    assert second.returncode == 1
+    error_lines = [line for line in second.stderr.splitlines() if line.startswith("error:")]
+    assert error_lines == [f"error: JOBDIR {jobdir} is in use by another crawl (pid {first.pid}); wait for it to "
+                           "end, or give this crawl its own JOBDIR"], second.stderr[-2000:]
+    assert "Traceback" not in second.stderr and not (tmp_path / "out2.jsonl").exists()
+    assert first.returncode == 0, first_log[-2000:]
+    assert len(items(tmp_path / "out1.jsonl")) == 40  # the first crawl went on undisturbed

@@ -9,7 +9,7 @@ or CI cannot tell a crawl without network from a quiet day. This one:
   random suffix, :mod:`corpus.runs`)
   unless the user names an output (``-o``/``-O`` or the FEEDS setting);
 * exits with status 1 when :mod:`corpus.health` recorded that not a single
-  page could be fetched.
+  page could be fetched, or when another crawl uses the same ``JOBDIR``.
 """
 
 from __future__ import annotations
@@ -72,6 +72,16 @@ class Command(ScrapyCrawlCommand):
                 chromium_path(self.settings)
             except BrowserUnavailable as exc:
                 raise UsageError(f"spider {name!r} renders pages in a browser: {exc}") from None
+        jobdir = self.settings.get("JOBDIR")
+        if jobdir:
+            from corpus.frontier import JobdirInUse, lock_jobdir
+
+            try:
+                lock_jobdir(jobdir)  # held until this process ends
+            except JobdirInUse as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                self.exitcode = 1
+                return
         crawler = self.crawler_process.create_crawler(spider_cls)
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
