@@ -5,8 +5,16 @@
 * ``corpus parse-date``, ``corpus parse-byline`` and ``corpus tag`` run the
   normalisers the pipelines use, on one value or on JSON Lines from stdin
   (``-``), so an analyst can check a value by hand. Each input line gives
-  exactly one output line; a line that is not valid JSON gives an ``error``
-  line instead of stopping the stream.
+  exactly one output line; a line that cannot be used (not UTF-8, not JSON,
+  nested too deeply, a number where text belongs) gives an ``error`` line naming
+  its number instead of stopping the stream.
+* ``corpus extract`` reads a saved page as a crawl reads a response (size bound,
+  declared encoding, repairs); ``corpus index`` indexes a JSON Lines file through
+  the crawl's indexer; ``corpus dedupe`` keeps one line per item of JSON Lines
+  files; ``corpus es setup|status``; ``corpus schedule``; ``corpus kibana import``.
+
+Bad input is one clear line on stderr (exit status 2); Elasticsearch that is down
+or refusing is one line too (exit status 1); never a traceback.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -43,51 +51,97 @@ def _reference(value: str | None) -> datetime | None:
         raise ValueError(f"reference must be ISO 8601, e.g. 2024-03-15T12:00:00+01:00, not {value!r}") from None
 
 
-def date_json(text: str | None, reference: str | None = None) -> dict[str, Any]:
+def _string(value: Any, name: str) -> str | None:
+    """``value`` when it is text (or missing); a clear ``ValueError`` for a number, a list, an object."""
+    if value is None or isinstance(value, str):
+        return value
+    raise ValueError(f"{name} must be a string, not {type(value).__name__}")
+
+
+def date_json(text: Any, reference: Any = None) -> dict[str, Any]:
     """``{"value", "precision"}`` (plus ``reason`` when there is no value) for one date string."""
     from corpus.normalize.dates import parse_date_verbose
 
-    value, reason = parse_date_verbose(text, _reference(reference))
+    value, reason = parse_date_verbose(_string(text, "text"), _reference(_string(reference, "reference")))
     if value is None:
         return {"value": None, "precision": None, "reason": reason}
     return {"value": value.isoformat(), "precision": value.precision}
 
 
-def byline_json(text: str | None) -> dict[str, Any]:
+def byline_json(text: Any) -> dict[str, Any]:
     """``{"authors", "agencies"}`` for one byline."""
     from corpus.normalize.bylines import parse_byline
 
-    byline = parse_byline(text)
+    byline = parse_byline(_string(text, "text"))
     return {"authors": byline.authors, "agencies": byline.agencies}
 
 
-def tag_json(title: str | None, teaser: str | None = None, body: str | None = None,
-             terms: str | None = None) -> dict[str, Any]:
+def tag_json(title: Any, teaser: Any = None, body: Any = None, terms: str | None = None) -> dict[str, Any]:
     """``{"countries", "pairs", "topic_score", "in_scope"}`` for one text."""
     from corpus.topics import default_tagger
 
-    result = default_tagger(terms).tag(title, teaser, body)
+    result = default_tagger(terms).tag(_string(title, "title"), _string(teaser, "teaser"), _string(body, "body"))
     return {"countries": result.countries, "pairs": result.pairs,
             "topic_score": result.topic_score, "in_scope": result.in_scope}
 
 
-def _stream(lines: Iterable[str], out: TextIO, handle: Callable[[dict[str, Any]], dict[str, Any]]) -> int:
+class BadLine(ValueError):
+    """A line of JSON Lines input that cannot be read: not UTF-8, not JSON, nested too deeply."""
+
+
+def _lines(stream: Any) -> Iterator[tuple[int, str | BadLine]]:
+    """Numbered lines of a text or binary stream, decoded one by one.
+
+    A line that is not valid UTF-8 comes as a :class:`BadLine` instead of ending the whole
+    stream (a text stream under a strict UTF-8 locale would raise on it). Blank lines are skipped.
+    """
+    source = getattr(stream, "buffer", stream)  # the bytes under sys.stdin: decoded here, line by line
+    for number, raw in enumerate(source, start=1):
+        if isinstance(raw, bytes):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                bad = raw[exc.start:exc.start + 1]
+                yield number, BadLine(f"not valid UTF-8 (byte 0x{bad.hex()} at position {exc.start})")
+                continue
+        else:
+            line = raw
+        if line.strip():
+            yield number, line
+
+
+def _load(line: str) -> Any:
+    """One JSON value with every string made valid Unicode; :class:`BadLine` for what cannot be read."""
+    from corpus.normalize.text import scrub
+
+    try:
+        return scrub(json.loads(line))
+    except RecursionError:
+        raise BadLine("nested too deeply to read (JSON deeper than Python's parser follows)") from None
+    except ValueError as exc:
+        raise BadLine(f"not JSON ({exc})") from None
+
+
+def _stream(lines: Any, out: TextIO, handle: Callable[[dict[str, Any]], dict[str, Any]]) -> int:
     """Apply ``handle`` to every JSON line; one output line per non-blank input line."""
     failures = 0
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    for number, line in _lines(lines):
         record: Any = None
         try:
-            record = json.loads(line)
+            if isinstance(line, BadLine):
+                raise line
+            record = _load(line)
             if not isinstance(record, dict):
                 raise ValueError("expected a JSON object")
             result = handle(record)
-        except (ValueError, TypeError, KeyError, OSError) as exc:
+        except (ValueError, TypeError, KeyError, OSError, RecursionError) as exc:
             failures += 1
-            result = {"error": f"line {number}: {type(exc).__name__}: {exc}"}
+            kind = "" if isinstance(exc, BadLine) else f"{type(exc).__name__}: "
+            if isinstance(exc, RecursionError):
+                exc, kind = BadLine("nested too deeply to process"), ""
+            result = {"error": f"line {number}: {kind}{exc}"}
             if isinstance(record, dict):  # keep the keys that tell the caller which input failed
-                result = {k: record[k] for k in ("file", "url") if k in record} | result
+                result = {k: record[k] for k in ("file", "url") if isinstance(record.get(k), str)} | result
         out.write(json.dumps(result, ensure_ascii=False) + "\n")
     out.flush()
     return 1 if failures else 0
@@ -102,14 +156,33 @@ def _es_config() -> Any:
     return config
 
 
-async def _es_setup() -> int:
-    from elasticsearch import AsyncElasticsearch
+class EsUnavailable(RuntimeError):
+    """Elasticsearch could not be asked (down, refusing): the message says what happened, in one line."""
 
+
+async def _es_call(config: Any, call: Callable[[Any], Any]) -> Any:
+    """Run ``call(client)``; connection problems and refusals become one-line :class:`EsUnavailable`."""
+    from elastic_transport import TransportError
+    from elasticsearch import ApiError, AsyncElasticsearch
+
+    from corpus.search.indexer import refusal_reason
+
+    try:
+        async with AsyncElasticsearch(**config.client_kwargs()) as client:
+            return await call(client)
+    except ApiError as exc:
+        raise EsUnavailable(f"Elasticsearch at {config.describe()} answered HTTP {exc.status_code}: "
+                            f"{refusal_reason(exc)}") from None
+    except TransportError as exc:
+        raise EsUnavailable(f"cannot reach Elasticsearch at {config.describe()}: {type(exc).__name__}: "
+                            f"{exc.message}") from None
+
+
+async def _es_setup() -> int:
     from corpus.search.setup import setup
 
     config = _es_config()
-    async with AsyncElasticsearch(**config.client_kwargs()) as client:
-        changes = await setup(client, config)
+    changes = await _es_call(config, lambda client: setup(client, config))
     for change in changes:
         print(change)
     if not changes:
@@ -118,13 +191,10 @@ async def _es_setup() -> int:
 
 
 async def _es_status() -> int:
-    from elasticsearch import AsyncElasticsearch
-
     from corpus.search.setup import status
 
     config = _es_config()
-    async with AsyncElasticsearch(**config.client_kwargs()) as client:
-        result = await status(client, config)
+    result = await _es_call(config, lambda client: status(client, config))
     print(f"cluster {result['cluster']}: {result['health']}")
     for alias, info in result["indices"].items():
         where = ", ".join(info["indices"]) or "missing (run: corpus es setup)"
@@ -134,33 +204,40 @@ async def _es_status() -> int:
 
 
 async def _index_file(path: str, deadletter: str | None) -> int:
-    """Index a crawl's JSON Lines output or a dead-letter file through the pipeline's indexer."""
+    """Index a crawl's JSON Lines output or a dead-letter file through the pipeline's indexer.
+
+    Every line that can be read is indexed; a line that cannot (not UTF-8, not JSON, nested
+    too deeply) is named on stderr with its number; an item Elasticsearch cannot take goes to
+    the dead-letter file. Exit status 1 when anything was left out.
+    """
     from pathlib import Path
 
+    from corpus.runs import new_run_name
     from corpus.search.indexer import DeadLetter, Indexer
 
     config = _es_config()
     source = Path(path)
     if not source.exists():
         raise ValueError(f"no such file: {path}")
-    from corpus.runs import new_run_name
-
     target = Path(deadletter) if deadletter else Path(config.deadletter_dir) / "index" / f"{new_run_name()}.jsonl"
+    if target.exists() and target.resolve() == source.resolve():
+        raise ValueError(f"the dead-letter file {target} is the input: give another --deadletter (writing what "
+                         "fails back into the file being read would never end)")
     indexer = Indexer(config, DeadLetter(target))
     problem = await indexer.check()
-    if problem:
+    if problem and not problem.startswith("cannot read the cluster health"):
         await indexer.client.close()
-        raise ValueError(f"Elasticsearch at {config.describe()} is not usable: {problem}")
+        raise EsUnavailable(f"Elasticsearch at {config.describe()} is not usable: {problem}")
     skipped = invalid = 0
-    with source.open(encoding="utf-8") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
+    with source.open("rb") as f:
+        for number, line in _lines(f):
             try:
-                item = json.loads(line)
-            except ValueError as exc:
+                if isinstance(line, BadLine):
+                    raise line
+                item = _load(line)
+            except BadLine as exc:
                 invalid += 1
-                print(f"line {number}: not JSON ({exc}); skipped", file=sys.stderr)
+                print(f"{path}: line {number}: {exc}; skipped", file=sys.stderr)
                 continue
             if not isinstance(item, dict) or item.get("item_type") not in ("article", "comment"):
                 skipped += 1
@@ -171,14 +248,62 @@ async def _index_file(path: str, deadletter: str | None) -> int:
     print(f"{indexer.indexed} indexed, {indexer.failed} rejected, {indexer.deadletter.count} to {target}"
           if indexer.deadletter.count else f"{indexer.indexed} indexed, 0 rejected")
     if skipped or invalid:
-        print(f"{skipped} lines were not articles or comments, {invalid} were not JSON", file=sys.stderr)
+        print(f"{skipped} lines were not articles or comments, {invalid} could not be read", file=sys.stderr)
     return 1 if indexer.deadletter.count or invalid else 0
+
+
+def _dedupe(paths: list[str], output: str | None, out: TextIO) -> int:
+    """Keep the last line of every item (``item_type`` and ``id``) of JSON Lines files, in the order written.
+
+    Two passes over the files, so memory holds ids, not items. Lines without an id are kept as they
+    are; lines that cannot be read are named on stderr and left out (exit status 1).
+    """
+    last: dict[tuple[str, str], tuple[int, int]] = {}
+    unreadable: set[tuple[int, int]] = set()
+    total = 0
+    for index, path in enumerate(paths):
+        with open(path, "rb") as f:
+            for number, line in _lines(f):
+                total += 1
+                try:
+                    if isinstance(line, BadLine):
+                        raise line
+                    item = _load(line)
+                except BadLine as exc:
+                    unreadable.add((index, number))
+                    print(f"{path}: line {number}: {exc}; left out", file=sys.stderr)
+                    continue
+                if isinstance(item, dict) and isinstance(item.get("id"), str):
+                    last[(str(item.get("item_type")), item["id"])] = (index, number)
+    kept = 0
+    target = open(output, "w", encoding="utf-8") if output and output != "-" else out  # noqa: SIM115
+    try:
+        for index, path in enumerate(paths):
+            with open(path, "rb") as f:
+                for number, line in _lines(f):
+                    if isinstance(line, BadLine) or (index, number) in unreadable:
+                        continue
+                    item = _load(line)
+                    if isinstance(item, dict) and isinstance(item.get("id"), str) and \
+                            last.get((str(item.get("item_type")), item["id"])) != (index, number):
+                        continue
+                    target.write(line if line.endswith("\n") else line + "\n")
+                    kept += 1
+    finally:
+        if target is not out:
+            target.close()
+    repeats = total - kept - len(unreadable)
+    print(f"{kept} items written, {repeats} repeat{'' if repeats == 1 else 's'} dropped"
+          + (f", {len(unreadable)} lines could not be read" if unreadable else ""), file=sys.stderr)
+    return 1 if unreadable else 0
 
 
 def extract_json(file: str, url: str, reference: str | None = None) -> dict[str, Any]:
     """The extracted, normalised article of one saved page (plain or gzipped HTML)."""
     from corpus.extract.article import extract_article, read_html
 
+    if not file:
+        raise ValueError("a file is needed")
     if not url:
         raise ValueError("a URL is needed (it chooses the outlet's parser and resolves links)")
     return extract_article(read_html(file), url, _reference(reference))
@@ -300,6 +425,17 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
     index.add_argument("file")
     index.add_argument("--deadletter", help="dead-letter file (default: under CORPUS_ES_DEADLETTER_DIR/index/)")
 
+    dedupe = sub.add_parser(
+        "dedupe",
+        help="one line per item: corpus dedupe data/cicero/*.jsonl -o cicero.jsonl",
+        description="JSON Lines output is written at least once: after a kill, a page finished after the last "
+        "checkpoint appears in the outputs of both runs. This keeps the last line of every item (same "
+        "item_type and id) across the files, in the order written; lines that cannot be read are named and "
+        "left out. (`corpus index` needs no dedupe: ids make it update, not duplicate.)",
+    )
+    dedupe.add_argument("files", nargs="+", help="JSON Lines files (crawl outputs)")
+    dedupe.add_argument("-o", "--output", help="where to write (default: standard output)")
+
     sched = sub.add_parser(
         "schedule",
         help="run crawls on their cron times from a schedule file (foreground service)",
@@ -349,6 +485,8 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
             return asyncio.run(_es_setup() if args.es_command == "setup" else _es_status())
         if args.command == "index":
             return asyncio.run(_index_file(args.file, args.deadletter))
+        if args.command == "dedupe":
+            return _dedupe(args.files, args.output, stdout)
         if args.command == "crawl":
             return _scrapy(["crawl", args.spider, *args.scrapy_args])
         if args.command == "list":
@@ -356,7 +494,8 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
         if args.command == "extract":
             if args.batch == "-":
                 return _stream(stdin, stdout, lambda r: {"file": r.get("file"), **extract_json(
-                    r["file"], r.get("url") or "", r.get("reference") or args.reference)})
+                    _string(r.get("file"), "file") or "", _string(r.get("url"), "url") or "",
+                    _string(r.get("reference"), "reference") or args.reference)})
             if args.batch is not None or not args.file:
                 parser.error('extract: give FILE --url URL, or --batch - (JSON Lines on stdin)')
             return _print(extract_json(args.file, args.url or "", args.reference))
@@ -370,12 +509,18 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
                 return _stream(stdin, stdout, lambda r: byline_json(r.get("text")))
             return _print(byline_json(args.text))
         if args.command == "tag":
+            from corpus.topics import default_tagger
+
+            default_tagger(args.terms)  # a bad terms file is one error at the start, not one per line
             if args.source == "-":
                 return _stream(stdin, stdout, lambda r: tag_json(
                     r.get("title"), r.get("teaser"), r.get("body"), args.terms))
             if args.source is not None or not (args.title or args.teaser or args.body):
                 parser.error('tag: give "-" (JSON Lines on stdin) or --title/--teaser/--body')
             return _print(tag_json(args.title, args.teaser, args.body, args.terms))
+    except EsUnavailable as exc:
+        print(f"corpus {args.command}: error: {exc}", file=sys.stderr)
+        return 1
     except (ValueError, OSError, ConnectionError) as exc:
         print(f"corpus {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -475,7 +475,7 @@ class OutletSpider(scrapy.Spider):
                            (response.headers.get("Content-Type") or b"?").decode("latin-1"))
             return
         stats.inc_value("corpus/pages/article")
-        text, problem = page_text(response.body, response.text)
+        text, problem = page_text(response.body, response.text, response.encoding)
         if problem in ("empty", "binary"):
             stats.inc_value(f"corpus/errors/{problem}_page")
             served = (response.headers.get("Content-Type") or b"?").decode("latin-1")

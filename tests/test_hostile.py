@@ -201,3 +201,13 @@ def test_the_local_state_survives_a_lone_surrogate(tmp_path):
     state.record_seen({**item, "id": "y"})
     assert state.lookup(["x", "y"]).keys() == {"x", "y"}
     state.close()
+
+
+@pytest.mark.parametrize("depth", [300, 5000])
+def test_html_nested_too_deep_for_the_parser_loses_nothing_in_a_crawl(depth):
+    nested = b"<div>" * depth + b"<p>Ein Absatz tief in der Seite: Peking und Seoul verhandeln.</p>" + b"</div>" * depth
+    kept, _, stats = crawl_page(article_page(body=TEXT + nested + b"<p>Nach dem tiefen Teil: Moskau reagiert.</p>"))
+    (article,) = [k for k in kept if k.item_type == "article"]
+    assert "Nach dem tiefen Teil" in article.body and "tief in der Seite" in article.body
+    if depth > 2048:  # beyond what libxml2 reads even with huge_tree: read again, flattened, and counted
+        assert stats["corpus/errors/page"] >= 1

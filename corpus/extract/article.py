@@ -7,7 +7,6 @@ that of the pipelines (German dates, bylines and agencies, clean text).
 
 from __future__ import annotations
 
-import gzip
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from corpus.extract.layers import OutletParser, extract, printed
-from corpus.extract.page import Page
+from corpus.extract.page import Page, read_page
 from corpus.normalize.bylines import resolve_authors
 from corpus.normalize.dates import parse_date
 from corpus.normalize.text import clean_multiline, clean_text
@@ -50,11 +49,9 @@ def parser_for(url: str) -> type[OutletParser]:
 
 
 def read_html(path: str | Path) -> str:
-    """A saved page: plain or gzipped HTML, decoded as UTF-8 (invalid bytes replaced)."""
-    data = Path(path).read_bytes()
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    return data.decode("utf-8", errors="replace")
+    """A saved page, plain or gzipped, read as a crawl reads a response (see :func:`~corpus.extract.page.read_page`):
+    size bounded, declared encoding honoured and repaired; ``ValueError`` for an empty, binary or too large file."""
+    return read_page(str(path))
 
 
 def extract_article(html: str, url: str, reference: datetime | None = None) -> dict[str, Any]:

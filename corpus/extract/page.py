@@ -7,6 +7,7 @@ the same code serves the spiders and ``corpus`` commands on saved files.
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 import re
@@ -17,7 +18,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from lxml import etree
-from lxml.html import HtmlElement, document_fromstring
+from lxml.html import HTMLParser, HtmlElement, document_fromstring
 from parsel import Selector
 
 from corpus.normalize.text import scrub
@@ -45,15 +46,30 @@ class Page:
 
     @cached_property
     def tree(self) -> HtmlElement:
-        """The lxml HTML tree (parsed once; the generic extractor reads a copy of it)."""
+        """The lxml HTML tree (parsed once; the generic extractor reads a copy of it).
+
+        libxml2 stops reading a document nested deeper than 255 elements (2,048 with ``huge_tree``)
+        and silently drops the rest of the page. Such a page is read again without its layout
+        wrappers (``div``, ``span`` ...: :func:`flatten`), which keeps all of its text, and the
+        page records the error.
+        """
+        html = self.html or "<html></html>"
         try:
-            return document_fromstring(self.html or "<html></html>")
+            tree, too_deep = _parse(html)
         except (etree.ParserError, ValueError) as exc:  # no element at all, or an encoding declaration
             self.errors.append(f"html: {exc}")
             try:
-                return document_fromstring(self.html.encode("utf-8", errors="replace"))
+                tree, too_deep = _parse(html.encode("utf-8", errors="replace"))
             except (etree.ParserError, ValueError):
                 return document_fromstring("<html></html>")
+        if too_deep:
+            self.errors.append(f"html nested deeper than {MAX_DEPTH} elements: read again without its div/span "
+                               "wrappers")
+            try:
+                tree, _ = _parse(flatten(html if isinstance(html, str) else html.decode("utf-8", "replace")))
+            except (etree.ParserError, ValueError):
+                pass
+        return tree
 
     @cached_property
     def sel(self) -> Selector:
@@ -125,6 +141,27 @@ class Page:
         return urljoin(self.url, href.strip()) if href else None
 
 
+MAX_DEPTH = 2048  # libxml2's limit on nesting with huge_tree (255 without)
+# wrappers that carry layout, not text: what a page nested thousands deep is made of
+_WRAPPERS = re.compile(r"</?(?:div|span|section|font|center|small|big|b|i|u|s|em|strong|main|aside|header|footer|"
+                       r"nav|figure|picture)(?:\s[^>]*)?/?>", re.I)
+
+
+def _parse(html: str | bytes) -> tuple[HtmlElement, bool]:
+    """The tree, and whether libxml2 gave up on the nesting (the rest of the page is then missing)."""
+    parser = HTMLParser(huge_tree=True)
+    tree = document_fromstring(html, parser=parser)
+    return tree, any(e.type == _DEPTH_ERROR for e in parser.error_log)
+
+
+_DEPTH_ERROR = etree.ErrorTypes.ERR_RESOURCE_LIMIT
+
+
+def flatten(html: str) -> str:
+    """``html`` without layout wrapper tags (their text stays): a page nested too deep to parse becomes readable."""
+    return _WRAPPERS.sub(" ", html)
+
+
 def _flatten(data: Any) -> Iterator[dict[str, Any]]:
     if isinstance(data, list):
         for entry in data:
@@ -148,14 +185,16 @@ _MOJIBAKE = re.compile("Ã[\x80-\xbf¤¶¼Ÿ„–—œ]|â€[™œ\x9d“”˜
 _TEXT_BYTES = bytes(range(9, 14)) + bytes(range(32, 256))
 
 
-def page_text(body: bytes, text: str) -> tuple[str, str | None]:
+def page_text(body: bytes, text: str, encoding: str | None = None) -> tuple[str, str | None]:
     """The page's text with a wrong declared encoding repaired, and what was wrong (``None``: nothing).
 
-    ``body`` is the response's bytes, ``text`` what its declared encoding made of them.
+    ``body`` is the response's bytes, ``text`` what its declared ``encoding`` made of them.
     Returns ``("", "empty")`` for a page without content and ``("", "binary")`` for bytes
     that are no text at all (an image or archive served as text/html); otherwise the
-    text, and ``"windows-1252"`` or ``"utf-8"`` when the declared encoding was wrong
-    (windows-1252 bytes declared as UTF-8, UTF-8 bytes declared as a single-byte one).
+    text, and ``"windows-1252"`` or ``"utf-8"`` when the declared encoding was wrong:
+    windows-1252 bytes declared as UTF-8, or UTF-8 bytes declared as anything else
+    (windows-1252, KOI8-R ...). Bytes beyond ASCII that decode as UTF-8 are UTF-8: text in a
+    single-byte encoding almost never forms valid UTF-8 sequences.
     """
     if not body.strip():
         return "", "empty"
@@ -167,9 +206,61 @@ def page_text(body: bytes, text: str) -> tuple[str, str | None]:
             body.decode("utf-8")
         except UnicodeDecodeError:
             return body.decode("cp1252", errors="replace"), "windows-1252"
-    if _MOJIBAKE.search(text):
+    declared = _codec(encoding)
+    if (declared not in (None, "utf-8") or _MOJIBAKE.search(text)) and not body.isascii():
         try:
-            return body.decode("utf-8"), "utf-8"
+            repaired = body.decode("utf-8")
         except UnicodeDecodeError:
-            pass
+            return text, None
+        if repaired != text:
+            return repaired, "utf-8"
     return text, None
+
+
+def _codec(encoding: str | None) -> str | None:
+    """The codec's canonical name (``latin1`` and ``iso-8859-1`` alike), ``None`` when unknown."""
+    if not encoding:
+        return None
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        return None
+
+
+def read_page(path: str, limit: int = 10 * 1024 * 1024) -> str:
+    """A saved page (plain or gzipped HTML) as text, read the way a crawl reads a response.
+
+    At most ``limit`` bytes, also after decompression (a gzip bomb stops there, as a download
+    stops at ``DOWNLOAD_MAXSIZE``); the encoding is the one the page declares (BOM, ``<meta
+    charset>``), else detected, then repaired as in a crawl (:func:`page_text`).
+
+    Raises:
+        ValueError: the file is too large, empty, or not text; the message says which.
+        OSError: it cannot be read.
+    """
+    import gzip
+
+    from w3lib.encoding import html_to_unicode
+
+    with open(path, "rb") as f:
+        magic = f.read(2)
+        f.seek(0)
+        if magic == b"\x1f\x8b":
+            try:
+                with gzip.GzipFile(fileobj=f) as unzipped:
+                    body = unzipped.read(limit + 1)
+            except (OSError, EOFError) as exc:
+                raise ValueError(f"{path}: broken gzip ({exc})") from None
+        else:
+            body = f.read(limit + 1)
+    if len(body) > limit:
+        unzipped_note = " unzipped" if magic == b"\x1f\x8b" else ""
+        raise ValueError(f"{path}: larger than {limit:,} bytes{unzipped_note} "
+                         "(a crawl skips pages over DOWNLOAD_MAXSIZE too)")
+    encoding, text = html_to_unicode(None, body)
+    text, problem = page_text(body, text, encoding)
+    if problem == "empty":
+        raise ValueError(f"{path}: empty page, nothing to extract (a crawl skips such pages too)")
+    if problem == "binary":
+        raise ValueError(f"{path}: not text (binary content); nothing to extract (a crawl skips such pages too)")
+    return text

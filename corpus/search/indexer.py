@@ -81,7 +81,7 @@ def _size(item: dict[str, Any]) -> int:
     return len(json.dumps(item, ensure_ascii=False, default=str).encode("utf-8", "surrogatepass"))
 
 
-def _reason(exc: Exception) -> str:
+def refusal_reason(exc: Exception) -> str:
     """Elasticsearch's own words for a refusal: the error type and reason of its body, else the message."""
     body = getattr(exc, "body", None)
     error = body.get("error") if isinstance(body, dict) else None
@@ -175,7 +175,7 @@ class Indexer:
             return self.auth_error
         except AuthorizationException as exc:
             # a user allowed to write may still lack the cluster privilege "monitor": try the writes
-            return f"cannot read the cluster health (HTTP 403: {_reason(exc)}); indexing is tried all the same"
+            return f"cannot read the cluster health (HTTP 403: {refusal_reason(exc)}); indexing is tried all the same"
         except (TransportConnectionError, ConnectionTimeout, ApiError) as exc:
             return f"{type(exc).__name__}: {exc}"
         if health.get("status") == "red":
@@ -252,7 +252,7 @@ class Indexer:
             setting = "CORPUS_ES_API_KEY" if self.config.api_key else "CORPUS_ES_USERNAME / CORPUS_ES_PASSWORD"
             return (f"Elasticsearch refused the credentials (HTTP 401); check {setting} "
                     f"(or CORPUS_ES_API_KEY). Indexing stopped; items go to {self.deadletter.path}")
-        return (f"Elasticsearch: the {who} is not allowed to write (HTTP 403: {_reason(exc)}); it needs the index "
+        return (f"Elasticsearch: the {who} is not allowed to write (HTTP 403: {refusal_reason(exc)}); it needs the index "
                 f"privileges create_index, index and manage on {self.config.alias('*')}. Indexing stopped; "
                 f"items go to {self.deadletter.path}")
 
@@ -312,7 +312,7 @@ class Indexer:
                 return
             except (AuthenticationException, AuthorizationException) as exc:
                 if _is_block(exc):  # a write block (disk watermark, an admin): it will be lifted, wait
-                    self.last_error = f"index write block: {_reason(exc)}"
+                    self.last_error = f"index write block: {refusal_reason(exc)}"
                     if attempt >= self.config.max_retries:
                         self._pause(todo, attempt)
                         return
@@ -333,7 +333,7 @@ class Indexer:
                     if len(todo) > 1:
                         self.stats.inc_value("corpus/es/split")
                         logger.warning("Elasticsearch refused a bulk request of %d items (HTTP %s: %s); "
-                                       "sending it in halves", len(todo), status, _reason(exc))
+                                       "sending it in halves", len(todo), status, refusal_reason(exc))
                         half = len(todo) // 2
                         await self._write_round(todo[:half])
                         await self._write_round(todo[half:])
@@ -341,9 +341,9 @@ class Indexer:
                     self.failed += 1
                     self.stats.inc_value("corpus/es/failed")
                     logger.error("Elasticsearch refused %s %s alone (HTTP %s: %s); written to %s",
-                                 todo[0].get("item_type"), todo[0].get("id"), status, _reason(exc),
+                                 todo[0].get("item_type"), todo[0].get("id"), status, refusal_reason(exc),
                                  self.deadletter.path)
-                    self._dead(todo, f"refused (HTTP {status}) {_reason(exc)}")
+                    self._dead(todo, f"refused (HTTP {status}) {refusal_reason(exc)}")
                     return
                 self.last_error = f"unreachable: {type(exc).__name__}: {exc}"
                 if attempt >= self.config.max_retries:
@@ -412,7 +412,7 @@ class Indexer:
         except ApiError as exc:
             if getattr(exc, "status_code", None) in _RETRY_STATUS:
                 raise
-            raise _SetupError(f"HTTP {exc.status_code}: {_reason(exc)}") from exc
+            raise _SetupError(f"HTTP {exc.status_code}: {refusal_reason(exc)}") from exc
         self.setup_done = True
         for change in self.changes:
             logger.info("Elasticsearch setup: %s", change)

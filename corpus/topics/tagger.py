@@ -91,7 +91,11 @@ class Tagger:
             data = resources.files("corpus.topics").joinpath("terms.toml").read_text("utf-8")
         else:
             data = Path(path).read_text("utf-8")
-        return cls(tomllib.loads(data))
+        try:
+            return cls(tomllib.loads(data))
+        except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"terms file {path or 'corpus/topics/terms.toml'} is not usable: "
+                             f"{type(exc).__name__}: {exc}") from None
 
     def tag(self, title: str | None, teaser: str | None = None, body: str | None = None) -> TopicResult:
         """Tag one article.
