@@ -135,6 +135,8 @@ def load_jobs(path: str | Path) -> list[Job]:
         raise ScheduleError(f"schedule file {path} not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise ScheduleError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ScheduleError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     tables = data.get("jobs")
     if not isinstance(tables, dict) or not tables:
         raise ScheduleError(f"{path}: no [jobs.<name>] tables")

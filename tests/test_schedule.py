@@ -101,6 +101,13 @@ def test_bad_schedule_files_are_refused_clearly(tmp_path, text, message):
         load_jobs(path)
 
 
+def test_a_schedule_file_that_is_not_text_is_refused_naming_it(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_bytes(b"\xff\xfe[jobs]")
+    with pytest.raises(ScheduleError, match=r"s\.toml: not UTF-8 text"):
+        load_jobs(path)
+
+
 def test_cli_lists_jobs_and_reports_a_bad_file(tmp_path, capsys):
     path = tmp_path / "s.toml"
     path.write_text('[jobs.cicero-recent]\nspider = "cicero"\ncron = "5 */2 * * *"\ntimeout = "45m"\n')
