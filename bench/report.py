@@ -38,6 +38,8 @@ def benchmarks(pages: int, urls: int) -> list[tuple[str, list[str], str | None]]
          [python, "bench/extraction.py"], None if EVAL.is_dir() else f"the evaluation set {EVAL} is not there"),
         ("German dates: the fast path against dateparser",
          [python, "bench/dates.py"], None),
+        ("Soak: three crawls through random bulk faults (index ∪ dead-letter = output)",
+         [python, "bench/soak.py"], None),
     ]
 
 
