@@ -364,14 +364,18 @@ class OutletSpider(scrapy.Spider):
                 priority=5, cb_kwargs={"page_no": page_no + 1},
             )
 
-    def parse_sitemap(self, response: Response, depth: int = 0) -> Iterator[scrapy.Request]:
+    def parse_sitemap(self, response: Response, depth: int = 0, page_no: int | None = None
+                      ) -> Iterator[scrapy.Request]:
         """XML (news) sitemap or sitemap index -> article requests within the date window.
 
         The window is ``since`` in backfill mode and the last ``days`` days in recent mode;
         entries without a date are kept. Child sitemaps of an index share one budget per crawl
         (``max_pages``) and are followed to ``CORPUS_SITEMAP_MAX_DEPTH`` levels of nesting;
-        a sitemap's article links are capped at ``CORPUS_MAX_SITEMAP_LINKS``.
+        a sitemap's article links are capped at ``CORPUS_MAX_SITEMAP_LINKS``. (``page_no`` is
+        what requests queued in a JOBDIR by an earlier version carry: such a child counts as depth 1.)
         """
+        if page_no is not None and not depth:
+            depth = 1
         self.crawler.stats.inc_value("corpus/pages/sitemap")
         sitemap = parse_sitemap(response.body)
         if not sitemap.kind:

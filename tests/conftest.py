@@ -69,3 +69,34 @@ def pipelines(cicero_spider: Any) -> list[Any]:
 def cicero_server() -> Iterator[FixtureServer]:
     with FixtureServer("cicero", "https://www.cicero.de") as server:
         yield server
+
+
+# --- the real Elasticsearch node (ELASTICSEARCH_URL; `make test` starts one) -------------------------
+
+@pytest.fixture(scope="session")
+def es_url() -> str:
+    url = os.environ.get("ELASTICSEARCH_URL")
+    if not url:
+        pytest.skip("ELASTICSEARCH_URL is not set: `make test` starts a node, or run `make es-up` first")
+    return url
+
+
+@pytest.fixture
+def es(es_url: str) -> Iterator[Any]:
+    from elasticsearch import Elasticsearch
+
+    client = Elasticsearch(es_url, request_timeout=30)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def prefix(es: Any) -> Iterator[str]:
+    """An alias prefix of the test's own; its indices and templates are removed afterwards."""
+    import uuid
+
+    name = f"corpustest-{uuid.uuid4().hex[:8]}"
+    yield name
+    es.indices.delete(index=f"{name}-*", ignore_unavailable=True, allow_no_indices=True)
+    for kind in ("articles", "comments", "crawls", "articles-history"):
+        es.options(ignore_status=404).indices.delete_index_template(name=f"{name}-{kind}")

@@ -175,43 +175,29 @@ def test_index_refuses_to_dead_letter_into_its_own_input(tmp_path):
 
 
 @pytest.mark.elasticsearch
-def test_index_takes_what_is_good_and_names_every_bad_line(tmp_path):
+def test_index_takes_what_is_good_and_names_every_bad_line(tmp_path, es_url, es, prefix):
     """An invalid UTF-8 byte, deep nesting, a list id and a dict id among 300 good lines: those lines are named,
     the good ones indexed."""
-    import uuid
-
-    from elasticsearch import Elasticsearch
-
-    es_url = os.environ.get("ELASTICSEARCH_URL")
-    if not es_url:
-        pytest.skip("ELASTICSEARCH_URL is not set: `make test` starts a node, or run `make es-up` first")
-    prefix = f"corpustest-{uuid.uuid4().hex[:8]}"
     good = [json.dumps({"item_type": "article", "id": f"a{n}", "url": f"https://x/{n}", "outlet": "t", "title": f"T{n}",
                         "crawled_at": "2024-03-15T12:00:00+01:00", "content_hash": str(n)}).encode()
             for n in range(300)]
+    list_id = json.dumps({"item_type": "article", "id": ["x"], "url": "https://x/l", "outlet": "t"}).encode()
+    dict_id = json.dumps({"item_type": "article", "id": {"a": 1}, "url": "https://x/d", "outlet": "t"}).encode()
     lines = good[:100] + [b'{"item_type": "article", "id": "bad", "title": "caf\xff"}'] + good[100:200] + \
-        [DEEP.encode(), json.dumps({"item_type": "article", "id": ["x"], "url": "https://x/l", "outlet": "t"}).encode(),
-         json.dumps({"item_type": "article", "id": {"a": 1}, "url": "https://x/d", "outlet": "t"}).encode()] + good[200:]
+        [DEEP.encode(), list_id, dict_id] + good[200:]
     source = tmp_path / "in.jsonl"
     source.write_bytes(b"\n".join(lines) + b"\n")
     dead = tmp_path / "dead.jsonl"
-    es = Elasticsearch(es_url)
-    try:
-        result = cli("index", str(source), "--deadletter", str(dead),
-                     env={"ELASTICSEARCH_URL": es_url, "CORPUS_ES_PREFIX": prefix})
-        err = result.stderr.decode()
-        assert result.returncode == 1 and "Traceback" not in err
-        assert "line 101: not valid UTF-8" in err and "line 202: nested too deeply" in err
-        es.indices.refresh(index=f"{prefix}-articles")
-        assert es.count(index=f"{prefix}-articles")["count"] == 300
-        assert result.stdout.decode().startswith("300 indexed")
-        reasons = [json.loads(line)["_deadletter"]["reason"] for line in dead.read_text().splitlines()]
-        assert len(reasons) == 2 and all("id must be a string" in r for r in reasons)
-    finally:
-        es.indices.delete(index=f"{prefix}-*", ignore_unavailable=True, allow_no_indices=True)
-        for kind in ("articles", "comments", "crawls", "articles-history"):
-            es.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-{kind}")
-        es.close()
+    result = cli("index", str(source), "--deadletter", str(dead),
+                 env={"ELASTICSEARCH_URL": es_url, "CORPUS_ES_PREFIX": prefix})
+    err = result.stderr.decode()
+    assert result.returncode == 1 and "Traceback" not in err
+    assert "line 101: not valid UTF-8" in err and "line 202: nested too deeply" in err
+    es.indices.refresh(index=f"{prefix}-articles")
+    assert es.count(index=f"{prefix}-articles")["count"] == 300
+    assert result.stdout.decode().startswith("300 indexed")
+    reasons = [json.loads(line)["_deadletter"]["reason"] for line in dead.read_text().splitlines()]
+    assert len(reasons) == 2 and all("id must be a string" in r for r in reasons)
 
 
 def test_dedupe_keeps_the_last_line_of_every_item_across_files(tmp_path):

@@ -13,8 +13,6 @@ import re
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,30 +29,6 @@ pytestmark = pytest.mark.elasticsearch
 ROOT = Path(__file__).parents[1]
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CORPUS_ES_FLUSH_INTERVAL=0.5"]
 SEED_PATH = "/aussenpolitik/kim-jong-un-wladiwostok-putin-waffendeal-nordkorea-russland-china"
-
-
-@pytest.fixture(scope="session")
-def es_url() -> str:
-    url = os.environ.get("ELASTICSEARCH_URL")
-    if not url:
-        pytest.skip("ELASTICSEARCH_URL is not set: `make test` starts a node, or run `make es-up` first")
-    return url
-
-
-@pytest.fixture
-def es(es_url: str) -> Iterator[Elasticsearch]:
-    client = Elasticsearch(es_url, request_timeout=30)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def prefix(es: Elasticsearch) -> Iterator[str]:
-    name = f"corpustest-{uuid.uuid4().hex[:8]}"
-    yield name
-    es.indices.delete(index=f"{name}-*", ignore_unavailable=True, allow_no_indices=True)
-    for kind in ("articles", "comments", "crawls", "articles-history"):
-        es.options(ignore_status=404).indices.delete_index_template(name=f"{name}-{kind}")
 
 
 def config_for(url: str, prefix: str, **overrides) -> EsConfig:

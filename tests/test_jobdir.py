@@ -125,36 +125,21 @@ def test_a_crawl_killed_with_sigkill_resumes_without_loss(tmp_path):
 
 
 @pytest.mark.elasticsearch
-def test_a_crawl_killed_with_sigkill_indexes_every_page_once(tmp_path):
-    es_url = os.environ.get("ELASTICSEARCH_URL")
-    if not es_url:
-        pytest.skip("ELASTICSEARCH_URL is not set: `make test` starts a node, or run `make es-up` first")
-    import uuid
-
-    from elasticsearch import Elasticsearch
-
-    prefix = f"corpustest-{uuid.uuid4().hex[:8]}"
+def test_a_crawl_killed_with_sigkill_indexes_every_page_once(tmp_path, es_url, es, prefix):
     env = {**local_env(tmp_path), "ELASTICSEARCH_URL": es_url, "CORPUS_ES_PREFIX": prefix,
            "CORPUS_ES_DEADLETTER_DIR": str(tmp_path / "deadletter")}
-    es = Elasticsearch(es_url, request_timeout=30)
-    try:
-        _site, log, fetches = kill_and_resume(tmp_path, env)
-        check_output(tmp_path, log, fetches)
-        es.indices.refresh(index=f"{prefix}-*")
-        assert es.count(index=f"{prefix}-articles")["count"] == PAGES
-        assert es.count(index=f"{prefix}-comments")["count"] == PAGES * COMMENTS
-        # a page fetched twice overwrote its own document: no second version, nothing in the history
-        versions = es.search(index=f"{prefix}-articles", size=0,
-                             aggs={"v": {"terms": {"field": "version"}}})["aggregations"]["v"]["buckets"]
-        assert [(b["key"], b["doc_count"]) for b in versions] == [(1, PAGES)]
-        history = es.options(ignore_status=404).count(index=f"{prefix}-articles-history")
-        assert history.get("count", 0) == 0
-        assert not (tmp_path / "deadletter").exists() or not any((tmp_path / "deadletter").rglob("*.jsonl"))
-    finally:
-        es.indices.delete(index=f"{prefix}-*", ignore_unavailable=True, allow_no_indices=True)
-        for kind in ("articles", "comments", "crawls", "articles-history"):
-            es.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-{kind}")
-        es.close()
+    _site, log, fetches = kill_and_resume(tmp_path, env)
+    check_output(tmp_path, log, fetches)
+    es.indices.refresh(index=f"{prefix}-*")
+    assert es.count(index=f"{prefix}-articles")["count"] == PAGES
+    assert es.count(index=f"{prefix}-comments")["count"] == PAGES * COMMENTS
+    # a page fetched twice overwrote its own document: no second version, nothing in the history
+    versions = es.search(index=f"{prefix}-articles", size=0,
+                         aggs={"v": {"terms": {"field": "version"}}})["aggregations"]["v"]["buckets"]
+    assert [(b["key"], b["doc_count"]) for b in versions] == [(1, PAGES)]
+    history = es.options(ignore_status=404).count(index=f"{prefix}-articles-history")
+    assert history.get("count", 0) == 0
+    assert not (tmp_path / "deadletter").exists() or not any((tmp_path / "deadletter").rglob("*.jsonl"))
 
 
 def test_a_second_crawl_on_the_same_jobdir_is_refused_in_one_line(tmp_path):

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from lxml import etree
-from lxml.html import HTMLParser, HtmlElement, document_fromstring
+from lxml.html import HtmlElement, HTMLParser, document_fromstring
 from parsel import Selector
 
 from corpus.normalize.text import scrub

@@ -252,9 +252,9 @@ class Indexer:
             setting = "CORPUS_ES_API_KEY" if self.config.api_key else "CORPUS_ES_USERNAME / CORPUS_ES_PASSWORD"
             return (f"Elasticsearch refused the credentials (HTTP 401); check {setting} "
                     f"(or CORPUS_ES_API_KEY). Indexing stopped; items go to {self.deadletter.path}")
-        return (f"Elasticsearch: the {who} is not allowed to write (HTTP 403: {refusal_reason(exc)}); it needs the index "
-                f"privileges create_index, index and manage on {self.config.alias('*')}. Indexing stopped; "
-                f"items go to {self.deadletter.path}")
+        return (f"Elasticsearch: the {who} is not allowed to write (HTTP 403: {refusal_reason(exc)}); it needs "
+                f"the index privileges create_index, index and manage on {self.config.alias('*')}. Indexing "
+                f"stopped; items go to {self.deadletter.path}")
 
     async def _write(self, batch: list[dict[str, Any]]) -> None:
         """Write one batch that has left the buffer: every item ends indexed or dead-lettered.
@@ -297,6 +297,13 @@ class Indexer:
             pending = later
 
     async def _write_round(self, items: list[dict[str, Any]]) -> None:
+        """Write items (one per id) until each is indexed or dead-lettered.
+
+        What Elasticsearch refuses for good is dead-lettered at once (a rejected document, a request
+        refused as a whole is first halved until the bad item is alone; bad credentials stop
+        indexing); what it cannot take now (unreachable, a write block, 429/5xx) is retried with
+        back-off, then dead-lettered, and batches after it go straight there for ``outage_pause``.
+        """
         attempt = 0
         todo = items
         while todo:
@@ -311,58 +318,57 @@ class Indexer:
                 self._dead(todo, f"setup failed: {exc}")
                 return
             except (AuthenticationException, AuthorizationException) as exc:
-                if _is_block(exc):  # a write block (disk watermark, an admin): it will be lifted, wait
-                    self.last_error = f"index write block: {refusal_reason(exc)}"
-                    if attempt >= self.config.max_retries:
-                        self._pause(todo, attempt)
-                        return
-                    await self._backoff(attempt, self.last_error)
-                    attempt += 1
-                    continue
-                self.auth_error = self._auth_message(exc)
-                logger.error("%s", self.auth_error)
-                self.stats.inc_value("corpus/es/auth_error")
-                self._dead(todo, self.auth_error)
-                return
+                if not _is_block(exc):
+                    self.auth_error = self._auth_message(exc)
+                    logger.error("%s", self.auth_error)
+                    self.stats.inc_value("corpus/es/auth_error")
+                    self._dead(todo, self.auth_error)
+                    return
+                # a write block (disk watermark, an admin): it will be lifted
+                self.last_error = f"index write block: {refusal_reason(exc)}"
+                unavailable = True
             except (TransportConnectionError, ConnectionTimeout, ApiError) as exc:
                 status = getattr(exc, "status_code", None)
                 if isinstance(exc, ApiError) and status not in _RETRY_STATUS:
-                    # the request as a whole was refused (400: an item it cannot parse; 413: too large):
-                    # no retry of the same request will change that, so halve it until what it cannot
-                    # take is alone, and dead-letter only that
-                    if len(todo) > 1:
-                        self.stats.inc_value("corpus/es/split")
-                        logger.warning("Elasticsearch refused a bulk request of %d items (HTTP %s: %s); "
-                                       "sending it in halves", len(todo), status, refusal_reason(exc))
-                        half = len(todo) // 2
-                        await self._write_round(todo[:half])
-                        await self._write_round(todo[half:])
-                        return
-                    self.failed += 1
-                    self.stats.inc_value("corpus/es/failed")
-                    logger.error("Elasticsearch refused %s %s alone (HTTP %s: %s); written to %s",
-                                 todo[0].get("item_type"), todo[0].get("id"), status, refusal_reason(exc),
-                                 self.deadletter.path)
-                    self._dead(todo, f"refused (HTTP {status}) {refusal_reason(exc)}")
+                    await self._refused(todo, status, refusal_reason(exc))
                     return
                 self.last_error = f"unreachable: {type(exc).__name__}: {exc}"
-                if attempt >= self.config.max_retries:
-                    self._pause(todo, attempt)
+                unavailable = True
+            else:
+                if not todo:
                     return
-                await self._backoff(attempt, self.last_error)
-                attempt += 1
-                continue
-            if todo:  # items to retry (429/5xx per item, version conflicts, write blocks)
-                if attempt >= self.config.max_retries and all(item.get("_blocked") for item in todo):
+                # items to retry (429/5xx per item, version conflicts, write blocks)
+                unavailable = all(item.get("_blocked") for item in todo)
+            if attempt >= self.config.max_retries:
+                if unavailable:
                     self._pause(todo, attempt)
-                    return
-                if attempt >= self.config.max_retries:
+                else:
                     self.failed += len(todo)
                     self.stats.inc_value("corpus/es/failed", len(todo))
                     self._dead(todo, f"still failing after {attempt + 1} attempts: {self.last_error}")
-                    return
-                await self._backoff(attempt, self.last_error)
-                attempt += 1
+                return
+            await self._backoff(attempt, self.last_error)
+            attempt += 1
+
+    async def _refused(self, todo: list[dict[str, Any]], status: int | None, reason: str) -> None:
+        """The request as a whole was refused (400: an item it cannot parse; 413: too large).
+
+        No retry of the same request will change that, so it is halved until what Elasticsearch
+        cannot take is alone, and only that is dead-lettered.
+        """
+        if len(todo) > 1:
+            self.stats.inc_value("corpus/es/split")
+            logger.warning("Elasticsearch refused a bulk request of %d items (HTTP %s: %s); sending it in halves",
+                           len(todo), status, reason)
+            half = len(todo) // 2
+            await self._write_round(todo[:half])
+            await self._write_round(todo[half:])
+            return
+        self.failed += 1
+        self.stats.inc_value("corpus/es/failed")
+        logger.error("Elasticsearch refused %s %s alone (HTTP %s: %s); written to %s", todo[0].get("item_type"),
+                     todo[0].get("id"), status, reason, self.deadletter.path)
+        self._dead(todo, f"refused (HTTP {status}) {reason}")
 
     def _pause(self, todo: list[dict[str, Any]], attempt: int) -> None:
         """Elasticsearch cannot take writes now (unreachable, a write block): dead-letter the batch and send
