@@ -247,7 +247,13 @@ class OutletSpider(scrapy.Spider):
                 days = self.revisit_days
                 if days is None:
                     days = settings.getfloat("CORPUS_REVISIT_DAYS", 3)
-                self._seen = SeenFilter(days, es=es, local=local_state(settings), stats=self.crawler.stats)
+                from corpus.topics import default_tagger
+
+                # the identity of this crawl's scope: articles another scope dropped are fetched again
+                scope = None if self.scope == "all" else default_tagger(
+                    settings.get("CORPUS_TOPIC_TERMS_FILE") or None).digest
+                self._seen = SeenFilter(days, es=es, local=local_state(settings), stats=self.crawler.stats,
+                                        scope=scope)
         return self._seen
 
     def article_requests(self, urls: list[str], meta: dict[str, dict[str, Any]] | None = None

@@ -13,8 +13,9 @@ counted. The check is one batched lookup per page, cached for the crawl:
   directory (``<data>/state.sqlite``), which the ``state`` pipeline keeps:
   article ids with their date, content hash and version, the superseded
   versions (title, teaser, body), and the comment ids already written.
-  Articles dropped as out of scope are remembered there in both cases, so
-  they are not fetched again either.
+  Articles dropped as out of scope are remembered there in both cases, with
+  the scope that dropped them (the terms file's digest): the same scope does
+  not fetch them again, a wider one (``scope=all``) or other terms do.
 """
 
 from __future__ import annotations
@@ -38,11 +39,44 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class Known:
-    """What the corpus holds for one article id."""
+    """What the corpus holds for one article id.
+
+    ``dropped`` is set for an article fetched but not kept: the identity of the scope that dropped
+    it (the digest of the terms file it was tagged with). A crawl whose scope differs (``scope=all``,
+    or other terms) fetches it again.
+    """
 
     published_at: str | None = None
     content_hash: str | None = None
     version: int = 1
+    dropped: str | None = None
+
+
+def _moment(value: str | None) -> datetime | None:
+    """An ISO 8601 time as an aware datetime (``None`` for what is not one), to compare crawl times."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=BERLIN)
+
+
+def earlier(a: str | None, b: str | None) -> str | None:
+    """The earlier of two ISO times (either may be missing)."""
+    ma, mb = _moment(a), _moment(b)
+    if ma is None or mb is None:
+        return a or b
+    return a if ma <= mb else b
+
+
+def later(a: str | None, b: str | None) -> str | None:
+    """The later of two ISO times (either may be missing)."""
+    ma, mb = _moment(a), _moment(b)
+    if ma is None or mb is None:
+        return b or a
+    return a if ma >= mb else b
 
 
 class LocalState:
@@ -58,6 +92,8 @@ class LocalState:
         content_hash TEXT, valid_from TEXT, superseded_at TEXT);
     CREATE TABLE IF NOT EXISTS comments (id TEXT PRIMARY KEY, article_id TEXT, content_hash TEXT);
     """
+    # columns added after the first release: (table, column, declaration)
+    MIGRATIONS = (("articles", "dropped", "TEXT"),)
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -68,6 +104,10 @@ class LocalState:
         # no fsync per commit (one per article): a killed crawler loses nothing, only a power cut could
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(self.SCHEMA)
+        for table, column, declaration in self.MIGRATIONS:
+            columns = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+            if column not in columns:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     def lookup(self, ids: list[str]) -> dict[str, Known]:
         found: dict[str, Known] = {}
@@ -76,9 +116,10 @@ class LocalState:
                 chunk = ids[start:start + 500]
                 marks = ",".join("?" * len(chunk))
                 for row in self.db.execute(
-                    f"SELECT id, published_at, content_hash, version FROM articles WHERE id IN ({marks})", chunk
+                    f"SELECT id, published_at, content_hash, version, dropped FROM articles WHERE id IN ({marks})",
+                    chunk,
                 ):
-                    found[row[0]] = Known(row[1], row[2], row[3])
+                    found[row[0]] = Known(row[1], row[2], row[3], row[4])
         return found
 
     @staticmethod
@@ -86,30 +127,48 @@ class LocalState:
         """SQLite refuses text that is not valid Unicode: a lone surrogate becomes U+FFFD instead of an error."""
         return tuple(valid_unicode(v) if isinstance(v, str) else v for v in values)
 
-    def record_seen(self, item: dict[str, Any]) -> None:
-        """Remember an article that was fetched but not kept (out of scope), so it is not fetched again."""
+    def record_seen(self, item: dict[str, Any], terms: str) -> None:
+        """Remember an article fetched but not kept (out of scope under ``terms``), so the same scope does not
+        fetch it again; an article the corpus keeps is left as it is."""
+        seen = item.get("crawled_at")
         with self._lock, self.db:
             self.db.execute(
-                "INSERT OR IGNORE INTO articles (id, outlet, url, published_at, first_seen_at, last_seen_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO articles (id, outlet, url, published_at, content_hash, first_seen_at, last_seen_at, "
+                "dropped) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET dropped = excluded.dropped, content_hash = excluded.content_hash "
+                "WHERE articles.dropped IS NOT NULL",
                 self._row((item["id"], item.get("outlet"), item.get("url"), item.get("published_at"),
-                           item.get("crawled_at"), item.get("crawled_at"))))
+                           item.get("content_hash"), seen, seen, terms)))
 
     def record_article(self, item: dict[str, Any]) -> tuple[int, dict[str, Any] | None]:
-        """Store an article; returns its version and, when its content changed, the superseded one."""
+        """Store an article; returns its version and, when its content changed, the superseded one.
+
+        Versions count changes of the page only: an article kept for the first time after it was
+        dropped (out of scope) is version 1, and a record older than what is stored (an old file,
+        a slow worker) never replaces it; it can only move ``first_seen_at`` back. ``last_seen_at``
+        never moves back.
+        """
         now = item.get("crawled_at") or datetime.now(BERLIN).isoformat(timespec="seconds")
         with self._lock, self.db:
             row = self.db.execute(
-                "SELECT content_hash, version, title, teaser, body, first_seen_at, modified_at FROM articles "
-                "WHERE id = ?", (item["id"],)).fetchone()
-            if row is None:
+                "SELECT content_hash, version, title, teaser, body, first_seen_at, modified_at, last_seen_at, dropped "
+                "FROM articles WHERE id = ?", (item["id"],)).fetchone()
+            if row is None or row[8] is not None:
+                first_seen = earlier(row[5], now) if row is not None else now
                 self.db.execute(
-                    "INSERT INTO articles VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO articles (id, outlet, url, published_at, content_hash, version, title, "
+                    "teaser, body, first_seen_at, last_seen_at, modified_at, dropped) "
+                    "VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, NULL)",
                     self._row((item["id"], item.get("outlet"), item.get("url"), item.get("published_at"),
                                item.get("content_hash"), item.get("title"), item.get("teaser"), item.get("body"),
-                               now, now, item.get("modified_at"))))
+                               first_seen, later(row[7], now) if row is not None else now,
+                               item.get("modified_at"))))
                 return 1, None
-            stored_hash, version, title, teaser, body, first_seen, modified = row
+            stored_hash, version, title, teaser, body, first_seen, modified, last_seen, _ = row
+            if later(now, last_seen) != now:  # an older record than the stored one
+                self.db.execute("UPDATE articles SET first_seen_at = ? WHERE id = ?",
+                                (earlier(first_seen, now), item["id"]))
+                return version, None
             if stored_hash == item.get("content_hash"):
                 self.db.execute("UPDATE articles SET last_seen_at = ?, published_at = COALESCE(?, published_at) "
                                 "WHERE id = ?", (now, item.get("published_at"), item["id"]))
@@ -187,8 +246,11 @@ class SeenFilter:
     """
 
     def __init__(self, revisit_days: float, es: EsConfig | None = None, local: LocalState | None = None,
-                 stats: Any = None, clock: Any = None) -> None:
+                 stats: Any = None, clock: Any = None, scope: str | None = None) -> None:
         self.revisit_days = revisit_days
+        # the identity of this crawl's scope (the terms digest), None when it keeps everything: an article an
+        # other scope dropped is fetched again
+        self.scope = scope
         self.es = es if es is not None and es.enabled else None
         self.local = local
         self.stats = stats
@@ -254,6 +316,13 @@ class SeenFilter:
             if known_article is None:
                 self._inc("new")
                 result.add(article_id)
+                continue
+            if known_article.dropped is not None:
+                if self.scope is None or known_article.dropped != self.scope:
+                    self._inc("rescoped")  # dropped by another scope: this one decides again
+                    result.add(article_id)
+                else:
+                    self._inc("skipped")
                 continue
             published = parse_date(known_article.published_at) if known_article.published_at else None
             moment = published.value if published is not None else None

@@ -6,8 +6,9 @@ does nothing. Without it, every article is recorded in
 ``CORPUS_STATE_FILE`` (default ``<CORPUS_OUTPUT_DIR>/state.sqlite``): a
 revisited article whose content changed gets ``version`` + 1 and
 ``modified_at``, and its previous title, teaser and body are kept as a
-superseded version. A comment already written with the same content is not
-written again, so a revisit adds only new (or edited) comments to the output.
+superseded version. In an incremental crawl a comment already written with the
+same content is not written again, so a revisit adds only new (or edited)
+comments to the output; a crawl with ``incremental=false`` writes them all.
 Comments are recorded as written only at a checkpoint (with ``JOBDIR``, after
 the feed was flushed; see ``corpus/frontier.py``) or at the close: a crawl
 killed before that writes them again, it never skips one it did not write.
@@ -35,6 +36,13 @@ class StatePipeline(BasePipeline):
         # comments handed on but not yet durable in the output: id -> (id, article id, content hash)
         self.pending: dict[str, tuple[str, str | None, str | None]] = {}
 
+    @property
+    def incremental(self) -> bool:
+        """Whether this crawl writes only what is new (``incremental`` argument and ``CORPUS_INCREMENTAL``)."""
+        spider = getattr(self.crawler, "spider", None)
+        args = getattr(spider, "args", None)
+        return self.settings.getbool("CORPUS_INCREMENTAL", True) and getattr(args, "incremental", True)
+
     def process_item(self, item: Article | Comment) -> Article | Comment:
         if self.local is None:
             return item
@@ -44,6 +52,8 @@ class StatePipeline(BasePipeline):
             if previous is not None:
                 item.modified_at = item.modified_at or item.crawled_at
                 self.stats.inc_value("corpus/state/changed")
+            return item
+        if not self.incremental:  # a complete crawl writes every comment it finds
             return item
         digest = content_hash(item.author, item.title, item.text)
         waiting = self.pending.get(item.id)

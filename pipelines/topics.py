@@ -40,7 +40,8 @@ class TopicsPipeline(BasePipeline):
             self.stats.inc_value(f"corpus/scope/{'in' if result.in_scope else 'out'}")
             if not result.in_scope and not self.keep_all:
                 if item.id and self.settings.getbool("CORPUS_INCREMENTAL", True):
-                    local_state(self.settings).record_seen(asdict(item))  # not fetched again next time
+                    # not fetched again by the same scope; a wider scope or other terms decide again
+                    local_state(self.settings).record_seen(asdict(item), terms=self.tagger.digest)
                 raise self.drop("out of scope", "article", level=logging.INFO)
             if item.id:
                 self.kept[item.id] = list(result.countries)

@@ -658,3 +658,19 @@ def test_two_crawls_started_together_write_their_own_files_and_lose_nothing(es_u
     assert not list((tmp_path / "dead").rglob("*.jsonl")), logs
     es.indices.refresh(index=f"{prefix}-articles,{prefix}-comments")
     assert es.count(index=f"{prefix}-articles")["count"] == 30 and es.count(index=f"{prefix}-comments")["count"] == 30
+
+
+def test_an_older_record_never_moves_last_seen_back_nor_makes_a_version(es_url, es, prefix, tmp_path):
+    """`corpus index` of an older file after a newer crawl: first_seen_at may move back, last_seen_at may not,
+    and the stored (newer) text stays, version 1."""
+    newer = _article("x", title="Neu", content_hash="h2", crawled_at="2024-05-02T10:00:00+02:00")
+    older = _article("x", title="Alt", content_hash="h1", crawled_at="2024-05-01T10:00:00+02:00")
+    same_older = _article("x", title="Neu", content_hash="h2", crawled_at="2024-04-30T10:00:00+02:00")
+    for item in (newer, older, same_older):
+        _index_all(es_url, prefix, [dict(item)], tmp_path / "dead.jsonl")
+    stored = docs(es, f"{prefix}-articles")[_article("x")["id"]]
+    assert stored["title"] == "Neu" and stored["version"] == 1 and stored.get("modified_at") is None
+    assert stored["first_seen_at"] == "2024-04-30T10:00:00+02:00"
+    assert stored["last_seen_at"] == "2024-05-02T10:00:00+02:00"
+    history = es.options(ignore_status=404).count(index=f"{prefix}-articles-history")
+    assert history.get("count", 0) == 0

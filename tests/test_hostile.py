@@ -198,7 +198,7 @@ def test_the_local_state_survives_a_lone_surrogate(tmp_path):
     state = LocalState(tmp_path / "state.sqlite")
     item = {"id": "x", "outlet": "t", "url": "https://example.org/x", "title": "Pj\ud800ngjang", "content_hash": "1"}
     assert state.record_article(item) == (1, None)
-    state.record_seen({**item, "id": "y"})
+    state.record_seen({**item, "id": "y"}, terms="t")
     assert state.lookup(["x", "y"]).keys() == {"x", "y"}
     state.close()
 

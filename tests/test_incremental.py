@@ -156,3 +156,65 @@ def test_second_crawl_fetches_only_recent_and_new_articles_and_keeps_versions(tm
     assert [c["comment_id"] for c in comments2] == [site.NEW_COMMENT_ID]  # the one new comment, no repeats
     history = LocalState(tmp_path / "state.sqlite").versions(korea["id"])
     assert len(history) == 1 and history[0]["version"] == 1 and "Nach Jahren der Verstimmung" in history[0]["teaser"]
+
+
+UKRAINE_TITLE = "Stillstand im Frost vor Charkiw"
+
+
+@pytest.mark.e2e
+def test_widening_the_scope_brings_back_what_the_old_scope_dropped_as_a_first_version(tmp_path):
+    """scope=in drops the Ukraine article and remembers it; scope=all must fetch it again (not skip it as known),
+    and keep it as version 1: the page never changed."""
+    state = {"CORPUS_STATE_FILE": str(tmp_path / "state.sqlite")}
+    with FixtureServer("cicero", "https://www.cicero.de") as server:
+        base = ["-a", f"base_url={server.base_url}"]
+        first = crawl(*base, "-O", str(tmp_path / "1.jsonl"), env=state)
+        assert first.returncode == 0, first.stderr[-2000:]
+        assert UKRAINE_TITLE not in {a["title"] for a in by_type(read_jsonl(tmp_path / "1.jsonl"))[0]}
+        again = crawl(*base, "-O", str(tmp_path / "again.jsonl"), env=state)  # the same scope: still skipped
+        assert read_jsonl(tmp_path / "again.jsonl") == []
+        wider = crawl(*base, "-a", "scope=all", "-O", str(tmp_path / "all.jsonl"), env=state)
+        assert wider.returncode == 0, wider.stderr[-2000:]
+    articles, comments = by_type(read_jsonl(tmp_path / "all.jsonl"))
+    (ukraine,) = [a for a in articles if a["title"] == UKRAINE_TITLE]
+    assert ukraine["in_scope"] is False
+    assert ukraine["version"] == 1 and ukraine["modified_at"] is None  # not an edit: the first kept version
+    assert [c["article_id"] for c in comments] == [ukraine["id"]]  # and its comment, dropped with it before
+    assert "'corpus/seen/rescoped'" in wider.stderr  # (once per page that links it)
+
+
+@pytest.mark.e2e
+def test_incremental_false_writes_a_complete_file_after_earlier_crawls(tmp_path):
+    """A crawl told not to be incremental writes everything it finds, also comments earlier runs wrote elsewhere."""
+    state = {"CORPUS_STATE_FILE": str(tmp_path / "state.sqlite")}
+    with FixtureServer("cicero", "https://www.cicero.de") as server:
+        base = ["-a", f"base_url={server.base_url}"]
+        first = crawl(*base, "-O", str(tmp_path / "1.jsonl"), env=state)
+        assert first.returncode == 0, first.stderr[-2000:]
+        complete = crawl(*base, "-a", "incremental=false", "-O", str(tmp_path / "complete.jsonl"), env=state)
+        assert complete.returncode == 0, complete.stderr[-2000:]
+    first_ids = sorted((i["item_type"], i["id"]) for i in read_jsonl(tmp_path / "1.jsonl"))
+    complete_ids = sorted((i["item_type"], i["id"]) for i in read_jsonl(tmp_path / "complete.jsonl"))
+    assert complete_ids == first_ids and len(first_ids) == 14  # 3 articles and all 11 comments, again
+
+
+def test_an_article_once_dropped_is_a_first_version_when_kept(tmp_path):
+    state = LocalState(tmp_path / "state.sqlite")
+    item = {"id": "u1", "outlet": "cicero", "url": "https://x/u1", "title": "Ukraine", "body": "Text",
+            "content_hash": "h1", "crawled_at": "2024-05-01T10:00:00+02:00"}
+    state.record_seen(item, terms="t1")
+    assert state.lookup(["u1"])["u1"].dropped == "t1"
+    version, previous = state.record_article(dict(item, crawled_at="2024-05-02T10:00:00+02:00"))
+    assert (version, previous) == (1, None)
+    assert state.lookup(["u1"])["u1"].dropped is None
+    assert state.versions("u1") == []
+
+
+def test_last_seen_never_moves_back_and_an_older_record_is_no_new_version(tmp_path):
+    state = LocalState(tmp_path / "state.sqlite")
+    newer = {"id": "a", "title": "Neu", "body": "B", "content_hash": "h2", "crawled_at": "2024-05-02T10:00:00+02:00"}
+    assert state.record_article(newer) == (1, None)
+    older = dict(newer, title="Alt", content_hash="h1", crawled_at="2024-05-01T10:00:00+02:00")
+    assert state.record_article(older) == (1, None)  # an older observation does not replace the newer one
+    row = state.db.execute("SELECT first_seen_at, last_seen_at, title FROM articles WHERE id = 'a'").fetchone()
+    assert row == ("2024-05-01T10:00:00+02:00", "2024-05-02T10:00:00+02:00", "Neu")

@@ -3,7 +3,9 @@
 A document's id is the item's id (for articles the SHA-1 of the canonical
 URL; for comments the outlet's comment id), so crawling a page again updates
 its document instead of adding one. :func:`merge` carries over what only the
-index knows: ``first_seen_at`` stays, ``last_seen_at`` moves to this crawl,
+index knows: ``first_seen_at`` stays (or moves back, for an older record),
+``last_seen_at`` moves to this crawl and never back, a record older than the
+stored one never replaces it (:func:`is_older`),
 ``version`` counts content changes (a changed ``content_hash``), and
 ``modified_at`` moves only when the content changed; :func:`superseded` keeps
 the replaced title, teaser and body as a document of ``corpus-articles-history``.
@@ -14,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from corpus.normalize.urls import content_hash
+from corpus.state import earlier, later
 
 # What the indexer reads back from a stored document before overwriting it (for articles also
 # what a superseded version keeps).
@@ -62,7 +65,8 @@ def merge(doc: dict[str, Any], stored: dict[str, Any] | None) -> dict[str, Any]:
     if not stored:
         return doc
     merged = dict(doc)
-    merged["first_seen_at"] = stored.get("first_seen_at") or doc["first_seen_at"]
+    merged["first_seen_at"] = earlier(stored.get("first_seen_at"), doc["first_seen_at"])
+    merged["last_seen_at"] = later(stored.get("last_seen_at"), doc["last_seen_at"])
     changed = stored.get("content_hash") != doc.get("content_hash")
     merged["version"] = int(stored.get("version") or 1) + (1 if changed else 0)
     if doc.get("item_type") == "article":
@@ -71,6 +75,13 @@ def merge(doc: dict[str, Any], stored: dict[str, Any] | None) -> dict[str, Any]:
         else:
             merged["modified_at"] = stored.get("modified_at") or doc.get("modified_at")
     return merged
+
+
+def is_older(doc: dict[str, Any], stored: dict[str, Any] | None) -> bool:
+    """Whether ``doc`` was crawled before what the index holds (then it must not replace it)."""
+    if not stored or not stored.get("last_seen_at") or not doc.get("last_seen_at"):
+        return False
+    return later(doc["last_seen_at"], stored["last_seen_at"]) != doc["last_seen_at"]
 
 
 def superseded(doc: dict[str, Any], stored: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -42,7 +42,8 @@ from corpus.normalize.dates import BERLIN
 from corpus.normalize.text import valid_unicode
 from corpus.normalize.urls import MAX_ID_BYTES, bounded_id
 from corpus.search.config import EsConfig
-from corpus.search.documents import STORED_FIELDS, kind_of, merge, superseded, to_document
+from corpus.search.documents import STORED_FIELDS, is_older, kind_of, merge, superseded, to_document
+from corpus.state import earlier
 from corpus.search.setup import setup
 
 logger = logging.getLogger(__name__)
@@ -448,6 +449,17 @@ class Indexer:
                     retry.append(item)
                     continue
                 document = to_document(item)
+                if is_older(document, previous):
+                    # an older record (an old file, a slow worker) never replaces the stored one: it can only
+                    # tell that the item was seen earlier
+                    updates.append(item)
+                    operations.append({"update": {
+                        "_index": self.config.alias(kind_of(item)), "_id": item["id"],
+                        "if_seq_no": previous["_seq_no"], "if_primary_term": previous["_primary_term"],
+                    }})
+                    operations.append({"doc": {"first_seen_at": earlier(previous.get("first_seen_at"),
+                                                                          document.get("first_seen_at"))}})
+                    continue
                 history = superseded(document, previous)
                 if history is not None:  # the replaced version, kept before the article is overwritten
                     updates.append(history)

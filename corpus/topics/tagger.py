@@ -14,6 +14,7 @@ groups Korea, Russia, China are.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -61,6 +62,9 @@ class Tagger:
         terms: the parsed TOML (see ``corpus/topics/terms.toml`` for the format).
     """
 
+    # identity of the terms (a digest of the file): what scope decisions were made with
+    digest: str = "custom"
+
     def __init__(self, terms: dict[str, Any]) -> None:
         self._countries = {
             code: _Country(
@@ -92,7 +96,9 @@ class Tagger:
         else:
             data = Path(path).read_text("utf-8")
         try:
-            return cls(tomllib.loads(data))
+            tagger = cls(tomllib.loads(data))
+            tagger.digest = hashlib.sha1(data.encode("utf-8")).hexdigest()[:12]
+            return tagger
         except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"terms file {path or 'corpus/topics/terms.toml'} is not usable: "
                              f"{type(exc).__name__}: {exc}") from None
