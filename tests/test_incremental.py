@@ -172,6 +172,7 @@ def test_widening_the_scope_brings_back_what_the_old_scope_dropped_as_a_first_ve
         assert first.returncode == 0, first.stderr[-2000:]
         assert UKRAINE_TITLE not in {a["title"] for a in by_type(read_jsonl(tmp_path / "1.jsonl"))[0]}
         again = crawl(*base, "-O", str(tmp_path / "again.jsonl"), env=state)  # the same scope: still skipped
+        assert again.returncode == 0, again.stderr[-2000:]
         assert read_jsonl(tmp_path / "again.jsonl") == []
         wider = crawl(*base, "-a", "scope=all", "-O", str(tmp_path / "all.jsonl"), env=state)
         assert wider.returncode == 0, wider.stderr[-2000:]

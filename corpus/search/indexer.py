@@ -43,8 +43,8 @@ from corpus.normalize.text import valid_unicode
 from corpus.normalize.urls import MAX_ID_BYTES, bounded_id
 from corpus.search.config import EsConfig
 from corpus.search.documents import STORED_FIELDS, is_older, kind_of, merge, superseded, to_document
-from corpus.state import earlier
 from corpus.search.setup import setup
+from corpus.state import earlier
 
 logger = logging.getLogger(__name__)
 
