@@ -272,6 +272,11 @@ class OutletSpider(scrapy.Spider):
             if article_id in wanted:
                 yield request
 
+    def unwritten(self) -> tuple[int, int]:
+        """Articles waiting for a comment page, and the items they would write with their comments."""
+        held = self.__dict__.get("_held_articles") or {}
+        return len(held), sum(held.values())
+
     def closed(self, reason: str) -> None:
         held = self.__dict__.get("_held_articles")
         if held:  # a stopped crawl: their comment pages were still queued
@@ -354,12 +359,17 @@ class OutletSpider(scrapy.Spider):
         stop = None
         if next_url is None:
             stop = "no next page"
-        elif page_no + 1 >= self.args.max_pages:
-            stop = f"max_pages={self.args.max_pages} reached"
-            self.crawler.stats.inc_value("corpus/listing/stopped_max_pages")
         elif self.args.since and newest is not None and newest < self.args.since:
             stop = f"teasers older than since={self.args.since}"
             self.crawler.stats.inc_value("corpus/listing/stopped_since")
+        elif page_no + 1 >= self.args.max_pages:
+            stop = f"max_pages={self.args.max_pages} reached"
+            self.crawler.stats.inc_value("corpus/listing/stopped_max_pages")
+            if self.args.since:  # the backfill does not reach back as far as it was asked to
+                self.crawler.stats.inc_value("corpus/listing/short_of_since")
+                logger.warning("listing %s stopped at max_pages=%d before reaching since=%s (newest teaser of its "
+                               "last page: %s); raise max_pages to go further back", response.url,
+                               self.args.max_pages, self.args.since, newest or "undated")
         logger.info(
             "listing %s (page %d): %d article links, newest teaser %s%s",
             response.url, page_no, found, newest or "undated", f"; stop: {stop}" if stop else "",

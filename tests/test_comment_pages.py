@@ -131,3 +131,6 @@ def test_a_stopped_crawl_reports_the_articles_still_waiting_for_a_comment_page(t
     assert "1 articles (3 items with their comments) were waiting for a comment page when the crawl stopped " \
            "(shutdown) and were not written; run with -s JOBDIR=" in stderr, stderr[-3000:]
     assert "'corpus/comments/held_at_close': 1" in stderr
+    # and the end-of-crawl summary counts them as not written, not as "dropped: none" alone
+    assert "1 article (3 items with their comments) waiting for a comment page when the crawl stopped, " \
+           "not written" in stderr
