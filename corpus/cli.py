@@ -331,10 +331,15 @@ def _kibana_import(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _schedule(args: argparse.Namespace, out: TextIO) -> int:
+    from corpus.paths import data_dir, schedule_file
     from corpus.schedule import BERLIN, Cron, Scheduler, format_duration, load_jobs
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
-    scheduler = Scheduler(load_jobs(args.file), args.data_dir, kill_grace=args.kill_grace,
+    data = data_dir(args.data_dir)
+    jobs = load_jobs(schedule_file(args.file))
+    if not args.list:
+        logging.getLogger("corpus.schedule").info("Data directory: %s", data)
+    scheduler = Scheduler(jobs, data, kill_grace=args.kill_grace,
                           max_parallel=args.max_parallel)
     if args.list:
         now = datetime.now(BERLIN)
@@ -444,9 +449,11 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
         "its timeout gets SIGINT, then SIGTERM. Every run is recorded in corpus-crawls (or "
         "<data>/crawls.jsonl) and logs to <data>/logs/<job>/.",
     )
-    sched.add_argument("--file", default="schedules.toml", help="schedule file (default: schedules.toml)")
-    sched.add_argument("--data-dir", default=os.environ.get("CORPUS_OUTPUT_DIR", "data"),
-                       help="locks, state, logs and the local run log (default: data or $CORPUS_OUTPUT_DIR)")
+    sched.add_argument("--file", default=None,
+                       help="schedule file (default: schedules.toml here, else the project's own)")
+    sched.add_argument("--data-dir", default=None,
+                       help="the data directory of the scheduler and its crawls: outputs, state, logs, locks "
+                       "(default: $CORPUS_OUTPUT_DIR, else data/ of the project)")
     sched.add_argument("--max-parallel", type=int, default=4,
                        help="crawls running at once; further due jobs wait (default 4)")
     sched.add_argument("--kill-grace", type=float, default=30.0,

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 
 from corpus.health import FAILED_KEY
+from corpus.paths import data_dir
 from corpus.search.config import EsConfig
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ class CrawlRecord:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.config = EsConfig.from_settings(crawler.settings)
-        self.log_path = Path(crawler.settings.get("CORPUS_OUTPUT_DIR", "data")) / "crawls.jsonl"
+        self.log_path = data_dir(crawler.settings.get("CORPUS_OUTPUT_DIR")) / "crawls.jsonl"
         # under `corpus schedule`: the scheduler's run id, job, and where it collects the record
         self.run_id = crawler.settings.get("CORPUS_RUN_ID") or None
         self.job = crawler.settings.get("CORPUS_JOB") or None

@@ -72,9 +72,12 @@ class Job:
     settings: dict[str, str] = field(default_factory=dict)
     timeout: float | None = None  # seconds
 
-    def command(self) -> list[str]:
-        """``scrapy crawl`` with the job's arguments and settings (no run-specific parts)."""
+    def command(self, data_dir: Path | None = None) -> list[str]:
+        """``scrapy crawl`` with the job's arguments and settings (no run-specific parts); ``data_dir`` is
+        passed as ``CORPUS_OUTPUT_DIR``, before the job's own settings (which may override it)."""
         cmd = [sys.executable, "-m", "scrapy", "crawl", self.spider]
+        if data_dir is not None:
+            cmd += ["-s", f"CORPUS_OUTPUT_DIR={data_dir}"]
         for key, value in self.args.items():
             cmd += ["-a", f"{key}={value}"]
         for key, value in self.settings.items():
@@ -367,7 +370,7 @@ class Scheduler:
         store: Callable[[dict[str, Any]], None] | None = None, max_parallel: int = 4,
     ) -> None:
         self.jobs = jobs
-        self.data_dir = Path(data_dir)
+        self.data_dir = Path(data_dir).expanduser().resolve()
         self.clock = clock or (lambda: datetime.now(BERLIN))
         self.spawn = spawn
         self.kill_grace = kill_grace
@@ -422,7 +425,8 @@ class Scheduler:
         log_file = logs / f"{run_id}.log"
         record_file = self.data_dir / "schedule" / "runs" / f"{run_id}.json"
         record_file.parent.mkdir(parents=True, exist_ok=True)
-        cmd = job.command() + [
+        cmd = job.command(self.data_dir)  # the scheduler's data directory is its crawls'
+        cmd += [
             "-s", f"LOG_FILE={log_file}", "-s", f"CORPUS_RUN_ID={run_id}", "-s", f"CORPUS_JOB={job.name}",
             "-s", f"CORPUS_RECORD_FILE={record_file}",
         ]

@@ -36,11 +36,15 @@ NEWSPIDER_MODULE = "spiders"
 COMMANDS_MODULE = "corpus.commands"
 
 # --- Output -------------------------------------------------------------------------
-# CORPUS_OUTPUT_DIR (str, default "data"): where the default JSON Lines feed goes,
-#   as <dir>/<spider>/<crawl start, UTC>Z-<random>.jsonl. Example: CORPUS_OUTPUT_DIR=/srv/corpus
+# CORPUS_OUTPUT_DIR (str path, default "" = data/ of the project checkout, or the user's data directory
+#   for an installed package; see corpus/paths.py): the one data directory. Every file the project writes
+#   goes under it unless its own setting says otherwise: the JSON Lines output as
+#   <dir>/<spider>/<crawl start, UTC>Z-<random>.jsonl, state.sqlite, crawls.jsonl, deadletter/, and the
+#   scheduler's logs/ and schedule/. A relative value is made absolute from the current directory; the
+#   crawl prints the absolute directory when it starts. Example: CORPUS_OUTPUT_DIR=/srv/corpus
 # The `crawl` command adds this feed when neither -o/-O nor FEEDS name another output
 # (Scrapy would otherwise write to both).
-CORPUS_OUTPUT_DIR = _env("CORPUS_OUTPUT_DIR", "data")
+CORPUS_OUTPUT_DIR = _env("CORPUS_OUTPUT_DIR", "")
 # Feed URIs may use %(run)s: the crawl's start and a random suffix (2026-12-01T14-51-37Z-3f9a1c), so
 # two crawls started in the same second never share a file (see corpus/runs.py).
 FEED_URI_PARAMS = "corpus.runs.feed_uri_params"
@@ -173,9 +177,9 @@ CORPUS_ES_MAX_BACKOFF = _env_float("CORPUS_ES_MAX_BACKOFF", 30.0)
 # CORPUS_ES_OUTAGE_PAUSE (float seconds, default 30): after a batch went to the dead-letter file because
 #   Elasticsearch was unreachable, send batches straight there for this long before trying again.
 CORPUS_ES_OUTAGE_PAUSE = _env_float("CORPUS_ES_OUTAGE_PAUSE", 30.0)
-# CORPUS_ES_DEADLETTER_DIR (str, default "data/deadletter"): items that could not be indexed, as
+# CORPUS_ES_DEADLETTER_DIR (str, default "" = <CORPUS_OUTPUT_DIR>/deadletter): items that could not be indexed, as
 #   <dir>/<spider>/<run>.jsonl (the same name as the crawl's output); `corpus index FILE` indexes them later.
-CORPUS_ES_DEADLETTER_DIR = _env("CORPUS_ES_DEADLETTER_DIR", "data/deadletter")
+CORPUS_ES_DEADLETTER_DIR = _env("CORPUS_ES_DEADLETTER_DIR", "")
 
 # --- Politeness -----------------------------------------------------------------------
 # ROBOTSTXT_OBEY (bool, default True): honour robots.txt.

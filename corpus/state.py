@@ -30,6 +30,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from corpus.normalize.dates import parse_date
+from corpus.paths import data_dir
 from corpus.normalize.text import valid_unicode
 from corpus.search.config import EsConfig
 
@@ -221,7 +222,7 @@ _OPEN_LOCK = threading.Lock()
 
 def local_state(settings: Any) -> LocalState:
     """The process's one :class:`LocalState` for ``CORPUS_STATE_FILE`` (spider and pipelines share it)."""
-    path = Path(settings.get("CORPUS_STATE_FILE") or Path(settings.get("CORPUS_OUTPUT_DIR", "data")) / "state.sqlite")
+    path = Path(settings.get("CORPUS_STATE_FILE") or data_dir(settings.get("CORPUS_OUTPUT_DIR")) / "state.sqlite")
     key = path.resolve()
     with _OPEN_LOCK:
         if key not in _OPEN:

@@ -14,6 +14,7 @@ or CI cannot tell a crawl without network from a quiet day. This one:
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import TYPE_CHECKING
 
@@ -21,9 +22,12 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from corpus.health import crawl_failure
+from corpus.paths import data_dir
 
 if TYPE_CHECKING:
     import argparse
+
+logger = logging.getLogger(__name__)
 
 
 
@@ -42,10 +46,11 @@ class Command(ScrapyCrawlCommand):
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         assert self.settings is not None
+        data = data_dir(self.settings.get("CORPUS_OUTPUT_DIR"))
+        # every component reads the same absolute directory, whatever directory the crawl runs in
+        self.settings.set("CORPUS_OUTPUT_DIR", str(data), priority="cmdline")
         if not self.settings.getdict("FEEDS"):
-            self.settings.set(
-                "FEEDS", default_feed(self.settings.get("CORPUS_OUTPUT_DIR", "data")), priority="project"
-            )
+            self.settings.set("FEEDS", default_feed(str(data)), priority="project")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
@@ -82,6 +87,7 @@ class Command(ScrapyCrawlCommand):
                 print(f"error: {exc}", file=sys.stderr)
                 self.exitcode = 1
                 return
+        logger.info("Data directory: %s", self.settings.get("CORPUS_OUTPUT_DIR"))
         crawler = self.crawler_process.create_crawler(spider_cls)
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()

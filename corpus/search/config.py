@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from corpus.paths import data_dir
+
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
@@ -74,7 +76,7 @@ class EsConfig:
     retry_backoff: float = 1.0
     max_backoff: float = 30.0
     outage_pause: float = 30.0
-    deadletter_dir: str = "data/deadletter"
+    deadletter_dir: str = ""  # "" = <data directory>/deadletter (corpus/paths.py)
 
     @property
     def enabled(self) -> bool:
@@ -103,7 +105,8 @@ class EsConfig:
             retry_backoff=settings.getfloat("CORPUS_ES_RETRY_BACKOFF", 1.0),
             max_backoff=settings.getfloat("CORPUS_ES_MAX_BACKOFF", 30.0),
             outage_pause=settings.getfloat("CORPUS_ES_OUTAGE_PAUSE", 30.0),
-            deadletter_dir=settings.get("CORPUS_ES_DEADLETTER_DIR", "data/deadletter"),
+            deadletter_dir=settings.get("CORPUS_ES_DEADLETTER_DIR")
+            or str(data_dir(settings.get("CORPUS_OUTPUT_DIR")) / "deadletter"),
         )
 
     @classmethod
