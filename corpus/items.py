@@ -74,6 +74,11 @@ class Article:
     version: int | None = None  # 1, + 1 for every content change seen on a revisit
     # which extraction layer filled each field (jsonld, meta, selector, generic)
     extraction: dict[str, str] = field(default_factory=dict)
+    # provenance: where the item came from and what made it
+    source: str = "crawl"  # crawl (later also ccnews, wayback)
+    crawl_run: str | None = None  # the crawl run's name, as in its output file (corpus/runs.py)
+    software_version: str | None = None  # corpus-crawler version that built the item
+    terms_digest: str | None = None  # digest of the terms file the article was tagged with
 
 
 @dataclass(kw_only=True)
@@ -97,6 +102,10 @@ class Comment:
     parent_id: str | None = None  # id of the comment this one replies to
     position: int | None = None  # 1-based order on the article, across comment pages
     crawled_at: str | None = None
+    # provenance, as for articles
+    source: str = "crawl"
+    crawl_run: str | None = None
+    software_version: str | None = None
 
 
 Item = Article | Comment

@@ -32,12 +32,14 @@ import scrapy
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from scrapy.http import TextResponse
 
+from corpus import __version__
 from corpus.extract import OutletParser, Page, extract
 from corpus.extract.page import page_text
 from corpus.items import Article, Comment
 from corpus.normalize.dates import BERLIN, parse_date
 from corpus.normalize.text import clean_text
 from corpus.normalize.urls import bounded_id, canonicalize_url, content_hash, url_id
+from corpus.runs import run_name
 from corpus.search.config import EsConfig
 from corpus.sitemaps import parse_sitemap
 from corpus.state import SeenFilter, local_state
@@ -641,6 +643,8 @@ class OutletSpider(scrapy.Spider):
             paywalled=bool(values.get("paywalled")),
             comments_closed=parser.comments_closed(),
             extraction=dict(layers),
+            crawl_run=run_name(self.crawler),
+            software_version=__version__,
         )
         article.content_hash = content_hash(article.title, article.teaser, article.body)
         return article
@@ -680,6 +684,8 @@ class OutletSpider(scrapy.Spider):
                 parent_id=bounded_id(f"{self.name}-{parent}") if parent else None,
                 position=position,
                 crawled_at=crawled_at,
+                crawl_run=run_name(self.crawler),
+                software_version=__version__,
             ))
         self.crawler.stats.inc_value("corpus/comments/found", len(comments))
         return comments

@@ -37,6 +37,7 @@ class TopicsPipeline(BasePipeline):
             item.pairs = result.pairs
             item.topic_score = result.topic_score
             item.in_scope = result.in_scope
+            item.terms_digest = self.tagger.digest
             self.stats.inc_value(f"corpus/scope/{'in' if result.in_scope else 'out'}")
             if not result.in_scope and not self.keep_all:
                 if item.id and self.settings.getbool("CORPUS_INCREMENTAL", True):

@@ -96,6 +96,10 @@ ARTICLE_PROPERTIES: dict[str, Any] = {
     "content_hash": _KEYWORD,
     # which extraction layer filled each field: kept, not searched
     "extraction": {"type": "object", "enabled": False},
+    "source": _KEYWORD,
+    "crawl_run": _KEYWORD,
+    "software_version": _KEYWORD,
+    "terms_digest": _KEYWORD,
 }
 
 COMMENT_PROPERTIES: dict[str, Any] = {
@@ -120,6 +124,9 @@ COMMENT_PROPERTIES: dict[str, Any] = {
     "last_seen_at": _DATE,
     "version": {"type": "integer"},
     "content_hash": _KEYWORD,
+    "source": _KEYWORD,
+    "crawl_run": _KEYWORD,
+    "software_version": _KEYWORD,
 }
 
 CRAWL_PROPERTIES: dict[str, Any] = {
