@@ -12,6 +12,8 @@
   declared encoding, repairs); ``corpus index`` indexes a JSON Lines file through
   the crawl's indexer; ``corpus dedupe`` keeps one line per item of JSON Lines
   files; ``corpus es setup|status``; ``corpus schedule``; ``corpus kibana import``.
+* ``corpus search``, ``count``, ``export`` and ``cite`` read the corpus for research
+  (:mod:`corpus.research`).
 
 Bad input is one clear line on stderr (exit status 2); Elasticsearch that is down
 or refusing is one line too (exit status 1); never a traceback.
@@ -441,6 +443,10 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
     dedupe.add_argument("files", nargs="+", help="JSON Lines files (crawl outputs)")
     dedupe.add_argument("-o", "--output", help="where to write (default: standard output)")
 
+    from corpus.research import commands as research
+
+    research.add_parsers(sub)
+
     sched = sub.add_parser(
         "schedule",
         help="run crawls on their cron times from a schedule file (foreground service)",
@@ -494,6 +500,8 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
             return asyncio.run(_index_file(args.file, args.deadletter))
         if args.command == "dedupe":
             return _dedupe(args.files, args.output, stdout)
+        if args.command in ("search", "count", "export", "cite"):
+            return research.run(args, stdout)
         if args.command == "crawl":
             return _scrapy(["crawl", args.spider, *args.scrapy_args])
         if args.command == "list":

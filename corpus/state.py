@@ -30,8 +30,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from corpus.normalize.dates import parse_date
-from corpus.paths import data_dir
 from corpus.normalize.text import valid_unicode
+from corpus.paths import data_dir
 from corpus.search.config import EsConfig
 
 BERLIN = ZoneInfo("Europe/Berlin")
