@@ -2,6 +2,8 @@
 # environment is created on first use.
 #   make crawl                 run `scrapy crawl cicero` into data/cicero/<start>.jsonl
 #   make crawl SPIDER=cicero ARGS="-a mode=backfill -a since=2024-01-01"
+#   make demo                  the whole path on the bundled sample site, offline, in a minute: a crawl, a count
+#                              table, a search and a citation (into Elasticsearch too when `make es-up` ran)
 #   make test                  the whole test suite (PYTEST_ARGS="-k dates" to narrow it); starts the
 #                              local Elasticsearch node unless ELASTICSEARCH_URL points at one
 #   make es-up / make es-down  start / stop (and wipe) the local Elasticsearch node (ES_PORT, default 9200)
@@ -22,7 +24,7 @@ export ES_PORT
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install crawl test bench lint clean es-up es-down
+.PHONY: install crawl demo test bench lint clean es-up es-down
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +36,9 @@ install: $(STAMP)
 
 crawl: $(STAMP)
 	$(BIN)/scrapy crawl $(SPIDER) $(ARGS)
+
+demo: $(STAMP)
+	$(BIN)/python -m corpus.demo
 
 test: $(STAMP)
 ifdef ELASTICSEARCH_URL
