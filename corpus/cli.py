@@ -341,14 +341,17 @@ def _schedule(args: argparse.Namespace, out: TextIO) -> int:
     jobs = load_jobs(schedule_file(args.file))
     if not args.list:
         logging.getLogger("corpus.schedule").info("Data directory: %s", data)
-    scheduler = Scheduler(jobs, data, kill_grace=args.kill_grace,
-                          max_parallel=args.max_parallel)
+    scheduler = Scheduler(jobs, data, kill_grace=args.kill_grace, max_parallel=args.max_parallel,
+                          stagger=args.stagger, catch_up=args.catch_up)
     if args.list:
         now = datetime.now(BERLIN)
         due = {job.name for job, _ in scheduler.due(now)}
         for job in scheduler.jobs:
             upcoming = Cron(job.cron).next_after(now).strftime("%Y-%m-%d %H:%M %Z")
-            state = f"due now, then {upcoming}" if job.name in due else upcoming
+            if scheduler.waits_for_first_run(job):
+                state = f"first run at {upcoming} (a backfill that never ran; --catch-up runs it now)"
+            else:
+                state = f"due now, then {upcoming}" if job.name in due else upcoming
             extra = " ".join(f"{k}={v}" for k, v in job.args.items())
             timeout = f" timeout={format_duration(job.timeout)}" if job.timeout else ""
             out.write(f"{job.name:<22} {job.spider:<13} {job.cron:<15} next: {state}{timeout} {extra}".rstrip() + "\n")
@@ -462,6 +465,12 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
                        "(default: $CORPUS_OUTPUT_DIR, else data/ of the project)")
     sched.add_argument("--max-parallel", type=int, default=4,
                        help="crawls running at once; further due jobs wait (default 4)")
+    sched.add_argument("--stagger", type=float, default=60.0,
+                       help="seconds between the first runs of jobs that never ran (default 60; 0: as many at once "
+                       "as --max-parallel allows)")
+    sched.add_argument("--catch-up", action="store_true",
+                       help="run backfill jobs that never ran at once too (default: they wait for their first "
+                       "cron time)")
     sched.add_argument("--kill-grace", type=float, default=30.0,
                        help="seconds between SIGINT, SIGTERM and SIGKILL for a run over its timeout")
     mode = sched.add_mutually_exclusive_group()

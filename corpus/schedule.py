@@ -72,6 +72,11 @@ class Job:
     settings: dict[str, str] = field(default_factory=dict)
     timeout: float | None = None  # seconds
 
+    @property
+    def backfill(self) -> bool:
+        """A job that reads listings and sitemaps back in time (``mode=backfill``): long and heavy."""
+        return str(self.args.get("mode", "")).strip().lower() == "backfill"
+
     def command(self, data_dir: Path | None = None) -> list[str]:
         """``scrapy crawl`` with the job's arguments and settings (no run-specific parts); ``data_dir`` is
         passed as ``CORPUS_OUTPUT_DIR``, before the job's own settings (which may override it)."""
@@ -362,12 +367,17 @@ class Scheduler:
         spawn: starts a crawl process; injectable for tests.
         kill_grace: seconds between SIGINT, SIGTERM and SIGKILL for a run over its timeout.
         store: writes a finished run's record; defaults to Elasticsearch or ``crawls.jsonl``.
+        stagger: seconds between the first runs of jobs that never ran (0: all at once, up to
+            ``max_parallel``), so that a first start does not start every job in the same minute.
+        catch_up: run never-run backfill jobs at once too; without it they wait for their first
+            cron time.
     """
 
     def __init__(
         self, jobs: list[Job], data_dir: str | Path = "data", *, clock: Callable[[], datetime] | None = None,
         spawn: Spawn = spawn, kill_grace: float = 30.0,
         store: Callable[[dict[str, Any]], None] | None = None, max_parallel: int = 4,
+        stagger: float = 0.0, catch_up: bool = False,
     ) -> None:
         self.jobs = jobs
         self.data_dir = Path(data_dir).expanduser().resolve()
@@ -381,17 +391,40 @@ class Scheduler:
         self._started: set[str] = set()  # jobs started by this scheduler
         self.finished: list[dict[str, Any]] = []
         self.stopping = False
+        self.stagger = max(0.0, stagger)
+        self.catch_up = catch_up
+        self._last_first_start: datetime | None = None
 
     # --- what is due ---------------------------------------------------------------
     def due(self, now: datetime) -> list[tuple[Job, datetime]]:
-        """Jobs whose latest cron time at or before ``now`` has not been run (never-run jobs too)."""
+        """Jobs whose latest cron time at or before ``now`` has not been run.
+
+        A job that never ran is due at once, except a backfill: it waits for its first cron time
+        (unless ``catch_up``), so that the first start of a schedule does not begin with every
+        outlet's backfill.
+        """
         result = []
         for job in self.jobs:
             fire = Cron(job.cron).last_at_or_before(now)
             last = self.state.last_fire(job.name)
+            if last is None and job.backfill and not self.catch_up:
+                continue
             if last is None or fire > last:
                 result.append((job, fire))
         return result
+
+    def waits_for_first_run(self, job: Job) -> bool:
+        """A never-run backfill that waits for its first cron time (see :meth:`due`)."""
+        return job.backfill and not self.catch_up and self.state.last_fire(job.name) is None
+
+    def _first_sight(self, now: datetime) -> None:
+        """Never-run backfills are taken as run for their latest cron time, so the next one starts them."""
+        for job in self.jobs:
+            if self.waits_for_first_run(job):
+                self.state.set_last_fire(job.name, Cron(job.cron).last_at_or_before(now))
+                logger.info("job %s has never run: a backfill waits for its first cron time (%s); start the "
+                            "scheduler with --catch-up to run it now", job.name,
+                            Cron(job.cron).next_after(now).strftime("%Y-%m-%d %H:%M %Z"))
 
     # --- one step --------------------------------------------------------------------
     def tick(self, only: set[str] | None = None) -> None:
@@ -402,17 +435,24 @@ class Scheduler:
             self._watch(run, now)
         if self.stopping:
             return
+        self._first_sight(now)
         for job, fire in self.due(now):
             if only is not None and job.name not in only:
                 continue
             if job.name not in self.running and len(self.running) >= self.max_parallel:
                 continue  # still due at the next tick
+            first = self.state.last_fire(job.name) is None
+            if first and self.stagger and self._last_first_start is not None and \
+                    (now - self._last_first_start).total_seconds() < self.stagger:
+                continue  # a first run waits its turn: first runs start `stagger` seconds apart
             if job.name in self.running:
                 logger.warning("job %s: cron time %s passed while run %s is still going; skipped",
                                job.name, fire.isoformat(timespec="minutes"), self.running[job.name].run_id)
                 self.state.set_last_fire(job.name, fire)
                 continue
             self._start(job, fire, now)
+            if first and job.name in self.running:
+                self._last_first_start = now
 
     def _start(self, job: Job, fire: datetime, now: datetime) -> None:
         run_id = f"{now.astimezone(BERLIN):%Y%m%dT%H%M%S}-{job.name}-{uuid.uuid4().hex[:6]}"

@@ -317,3 +317,59 @@ def test_once_runs_the_due_job_only_and_records_it(tmp_path):
     assert records[0]["items_scraped"] >= 3 and records[0]["requests"] > 5
     assert "run " in result.stderr and "started: cicero" in result.stderr and "ended: ok" in result.stderr
     assert not (tmp_path / "logs" / "later").exists()
+
+
+# --- the first start -------------------------------------------------------------------------
+
+def _kill_all(scheduler: Scheduler) -> None:
+    for run in scheduler.running.values():
+        run.process.kill()
+
+
+def test_a_first_start_staggers_new_jobs_and_leaves_backfills_to_their_cron_time(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="corpus.schedule")
+    clock = Clock(at("2024-05-03T12:10"))  # a Friday
+    recent = [Job(f"recent{i}", "cicero", "0 */3 * * *") for i in range(3)]
+    backfill = Job("weekly", "cicero", "0 2 * * 0", args={"mode": "backfill", "since": "30d"})
+    scheduler = Scheduler([*recent, backfill], tmp_path, clock=clock, spawn=sleeper, store=lambda r: None,
+                          max_parallel=4, stagger=60)
+    try:
+        scheduler.tick()
+        assert list(scheduler.running) == ["recent0"]  # one first run, not all of them at once
+        clock.advance(seconds=30)
+        scheduler.tick()
+        assert list(scheduler.running) == ["recent0"]
+        clock.advance(seconds=31)
+        scheduler.tick()
+        assert sorted(scheduler.running) == ["recent0", "recent1"]
+        clock.advance(seconds=61)
+        scheduler.tick()
+        assert sorted(scheduler.running) == ["recent0", "recent1", "recent2"]
+        # the backfill never ran: it waits for its first cron time, Sunday 02:00
+        assert "weekly" not in scheduler.running and "weekly" not in {j.name for j, _ in scheduler.due(clock())}
+        assert "job weekly has never run: a backfill waits for its first cron time (2024-05-05 02:00" in caplog.text
+        clock.now = at("2024-05-05T02:00")
+        assert "weekly" in [j.name for j, _ in scheduler.due(clock())]
+    finally:
+        _kill_all(scheduler)
+
+
+def test_catch_up_runs_a_never_run_backfill_at_once(tmp_path):
+    clock = Clock(at("2024-05-03T12:10"))
+    backfill = Job("weekly", "cicero", "0 2 * * 0", args={"mode": "backfill"})
+    scheduler = Scheduler([backfill], tmp_path, clock=clock, spawn=sleeper, store=lambda r: None, catch_up=True)
+    try:
+        scheduler.tick()
+        assert list(scheduler.running) == ["weekly"]
+    finally:
+        _kill_all(scheduler)
+
+
+def test_list_says_when_a_never_run_backfill_runs_first(tmp_path, capsys):
+    path = tmp_path / "s.toml"
+    path.write_text('[jobs.weekly]\nspider = "cicero"\ncron = "0 2 * * 0"\nargs = { mode = "backfill" }\n'
+                    '[jobs.recent]\nspider = "cicero"\ncron = "0 */3 * * *"\n')
+    assert cli.main(["schedule", "--file", str(path), "--data-dir", str(tmp_path), "--list"]) == 0
+    lines = dict(line.split(None, 1) for line in capsys.readouterr().out.splitlines())
+    assert "due now" in lines["recent"] and "due now" not in lines["weekly"]
+    assert "first run at" in lines["weekly"] and "--catch-up" in lines["weekly"]
