@@ -78,11 +78,13 @@ def byline_json(text: Any) -> dict[str, Any]:
     return {"authors": byline.authors, "agencies": byline.agencies}
 
 
-def tag_json(title: Any, teaser: Any = None, body: Any = None, terms: str | None = None) -> dict[str, Any]:
-    """``{"countries", "pairs", "topic_score", "in_scope"}`` for one text."""
+def tag_json(title: Any, teaser: Any = None, body: Any = None, terms: str | None = None,
+             kicker: Any = None) -> dict[str, Any]:
+    """``{"countries", "pairs", "topic_score", "in_scope"}`` for one text, tagged as the crawl tags it."""
     from corpus.topics import default_tagger
 
-    result = default_tagger(terms).tag(_string(title, "title"), _string(teaser, "teaser"), _string(body, "body"))
+    result = default_tagger(terms).tag_article(_string(kicker, "kicker"), _string(title, "title"),
+                                               _string(teaser, "teaser"), _string(body, "body"))
     return {"countries": result.countries, "pairs": result.pairs,
             "topic_score": result.topic_score, "in_scope": result.in_scope}
 
@@ -400,10 +402,12 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
     tag = sub.add_parser(
         "tag",
         help="country tags and scope: corpus tag - < articles.jsonl",
-        description='With "-", reads JSON Lines {"title": ..., "teaser": ..., "body": ...} from stdin and '
-        'prints {"countries", "pairs", "topic_score", "in_scope"} per line; or pass --title/--teaser/--body.',
+        description='With "-", reads JSON Lines {"kicker": ..., "title": ..., "teaser": ..., "body": ...} from '
+        'stdin (a crawl\'s own output works) and prints {"countries", "pairs", "topic_score", "in_scope"} per line, '
+        "the same the crawl gives; or pass --kicker/--title/--teaser/--body.",
     )
     tag.add_argument("source", nargs="?", help='"-" for JSON Lines on stdin')
+    tag.add_argument("--kicker", help="the line above the headline (Dachzeile); tagged with the title, as in a crawl")
     tag.add_argument("--title")
     tag.add_argument("--teaser")
     tag.add_argument("--body")
@@ -538,10 +542,10 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
             default_tagger(args.terms)  # a bad terms file is one error at the start, not one per line
             if args.source == "-":
                 return _stream(stdin, stdout, lambda r: tag_json(
-                    r.get("title"), r.get("teaser"), r.get("body"), args.terms))
-            if args.source is not None or not (args.title or args.teaser or args.body):
-                parser.error('tag: give "-" (JSON Lines on stdin) or --title/--teaser/--body')
-            return _print(tag_json(args.title, args.teaser, args.body, args.terms))
+                    r.get("title"), r.get("teaser"), r.get("body"), args.terms, r.get("kicker")))
+            if args.source is not None or not (args.title or args.teaser or args.body or args.kicker):
+                parser.error('tag: give "-" (JSON Lines on stdin) or --kicker/--title/--teaser/--body')
+            return _print(tag_json(args.title, args.teaser, args.body, args.terms, args.kicker))
     except EsUnavailable as exc:
         print(f"corpus {args.command}: error: {exc}", file=sys.stderr)
         return 1

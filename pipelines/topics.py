@@ -31,8 +31,7 @@ class TopicsPipeline(BasePipeline):
 
     def process_item(self, item: Article | Comment) -> Article | Comment:
         if isinstance(item, Article):
-            headline = " - ".join(p for p in (item.kicker, item.title) if p)
-            result = self.tagger.tag(headline, item.teaser, item.body)
+            result = self.tagger.tag_article(item.kicker, item.title, item.teaser, item.body)
             item.countries = result.countries
             item.pairs = result.pairs
             item.topic_score = result.topic_score

@@ -674,3 +674,11 @@ def test_an_older_record_never_moves_last_seen_back_nor_makes_a_version(es_url, 
     assert stored["last_seen_at"] == "2024-05-02T10:00:00+02:00"
     history = es.options(ignore_status=404).count(index=f"{prefix}-articles-history")
     assert history.get("count", 0) == 0
+
+
+def test_the_log_has_one_line_per_bulk_request_not_per_http_call(es_url, es, prefix, tmp_path):
+    with FixtureServer("cicero", "https://www.cicero.de") as server:
+        result = crawl(es_url, prefix, server, tmp_path)
+    bulks = int(re.search(r"'corpus/es/bulk_requests': (\d+)", result.stderr).group(1))
+    assert len(re.findall(r"\[corpus\.search\.indexer\] INFO: Elasticsearch bulk: \d+ items", result.stderr)) == bulks
+    assert "[elastic_transport.transport] INFO" not in result.stderr  # no line per HTTP call at INFO

@@ -49,6 +49,14 @@ def _warn_unverified() -> None:
                        "use CORPUS_ES_CA_CERTS instead for a self-signed node")
 
 
+def quiet_transport_log(log_calls: bool = False) -> None:
+    """The client logs every HTTP call at INFO; the indexer logs one line per bulk request instead.
+
+    With ``log_calls`` (the crawl's ``LOG_LEVEL`` is DEBUG) the calls are logged as the client does.
+    """
+    logging.getLogger("elastic_transport.transport").setLevel(logging.NOTSET if log_calls else logging.WARNING)
+
+
 def _split(value: Any) -> list[str]:
     if not value:
         return []
@@ -77,6 +85,7 @@ class EsConfig:
     max_backoff: float = 30.0
     outage_pause: float = 30.0
     deadletter_dir: str = ""  # "" = <data directory>/deadletter (corpus/paths.py)
+    log_calls: bool = False  # log every HTTP call of the client (LOG_LEVEL=DEBUG)
 
     @property
     def enabled(self) -> bool:
@@ -107,6 +116,7 @@ class EsConfig:
             outage_pause=settings.getfloat("CORPUS_ES_OUTAGE_PAUSE", 30.0),
             deadletter_dir=settings.get("CORPUS_ES_DEADLETTER_DIR")
             or str(data_dir(settings.get("CORPUS_OUTPUT_DIR")) / "deadletter"),
+            log_calls=str(settings.get("LOG_LEVEL", "INFO")).upper() == "DEBUG",
         )
 
     @classmethod
@@ -132,6 +142,7 @@ class EsConfig:
 
     def client_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``Elasticsearch``/``AsyncElasticsearch``."""
+        quiet_transport_log(self.log_calls)
         if not self.verify_certs:
             _warn_unverified()
         kwargs: dict[str, Any] = {

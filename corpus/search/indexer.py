@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 import logging
 import time
 from collections.abc import Iterable
@@ -481,8 +482,12 @@ class Indexer:
     ) -> list[dict[str, Any]]:
         """One bulk request; sort the outcome into done, existing (409 on create), retry, dead."""
         self.stats.inc_value("corpus/es/bulk_requests")
+        started = time.monotonic()
         # require_alias: never let a missing alias auto-create a concrete index under its name
         response = await self.client.bulk(operations=operations, require_alias=True)
+        outcomes = Counter(str(next(iter(r.values())).get("status", 0))[0] + "xx" for r in response["items"])
+        logger.info("Elasticsearch bulk: %d items in %.2f s (%s)", len(items), time.monotonic() - started,
+                    ", ".join(f"{n} {status}" for status, n in sorted(outcomes.items())))
         retry: list[dict[str, Any]] = []
         for item, result in zip(items, response["items"], strict=True):
             action, outcome = next(iter(result.items()))

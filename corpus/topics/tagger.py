@@ -103,6 +103,11 @@ class Tagger:
             raise ValueError(f"terms file {path or 'corpus/topics/terms.toml'} is not usable: "
                              f"{type(exc).__name__}: {exc}") from None
 
+    def tag_article(self, kicker: str | None, title: str | None, teaser: str | None = None,
+                    body: str | None = None) -> TopicResult:
+        """Tag an article as the crawl does: the kicker (Dachzeile) is part of the headline."""
+        return self.tag(" - ".join(p for p in (kicker, title) if p), teaser, body)
+
     def tag(self, title: str | None, teaser: str | None = None, body: str | None = None) -> TopicResult:
         """Tag one article.
 
