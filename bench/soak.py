@@ -67,15 +67,19 @@ TIMEOUT = 5.0  # the client's timeout per request (CORPUS_ES_TIMEOUT)
 class Faults:
     """What the proxy does to each bulk request (seeded, so runs repeat): a refusal (503 or 429) with
     probability ``refuse``; else a hold longer than the client's timeout with probability ``stall`` (the
-    client gives up and retries while the node still writes); else a hold of 1 to ``max_delay`` seconds."""
+    client gives up and retries while the node still writes); else a hold of 1 to ``max_delay`` seconds.
+    The first ``refuse_first`` requests are refused whatever the dice say (a node down at the start)."""
 
-    def __init__(self, seed: int, refuse: float, stall: float, max_delay: float) -> None:
+    def __init__(self, seed: int, refuse: float, stall: float, max_delay: float, refuse_first: int = 0) -> None:
         self.random = random.Random(seed)
         self.refuse, self.stall, self.max_delay = refuse, stall, max_delay
+        self.refuse_first = refuse_first
         self.lock = threading.Lock()
 
     def __call__(self, number: int, body: bytes) -> float | tuple[str, int]:
         with self.lock:
+            if number <= self.refuse_first:
+                return ("status", 503)
             roll = self.random.random()
             if roll < self.refuse:
                 return ("status", self.random.choice((503, 429)))
@@ -89,7 +93,7 @@ def keys(items: list[dict]) -> set[str]:
 
 
 def one_run(es_url: str, seed: int, articles: int, comments: int, refuse: float, stall: float, max_delay: float,
-            retries: int, work: Path) -> Run:
+            retries: int, work: Path, refuse_first: int = 0) -> Run:
     from elasticsearch import Elasticsearch
 
     prefix = f"soak-{uuid.uuid4().hex[:8]}"
@@ -98,7 +102,7 @@ def one_run(es_url: str, seed: int, articles: int, comments: int, refuse: float,
     started = time.monotonic()
     try:
         with GeneratedSite(articles, comments=comments, article_delay=0.1) as site, \
-                EsProxy(es_url, on_bulk=Faults(seed, refuse, stall, max_delay)) as proxy:
+                EsProxy(es_url, on_bulk=Faults(seed, refuse, stall, max_delay, refuse_first)) as proxy:
             env = {**os.environ, "ELASTICSEARCH_URL": proxy.url, "CORPUS_OUTPUT_DIR": str(work / "data"),
                    "CORPUS_ES_DEADLETTER_DIR": str(dead), "CORPUS_STATE_FILE": str(work / f"{prefix}.sqlite")}
             result = subprocess.run(
@@ -138,11 +142,12 @@ def one_run(es_url: str, seed: int, articles: int, comments: int, refuse: float,
 
 def soak(es_url: str, runs: int = 3, articles: int = 150, comments: int = 2, seed: int = 15,
          refuse: float = 0.15, stall: float = 0.1, max_delay: float = 3.0, retries: int = 3,
-         say=print) -> list[Run]:
+         refuse_first: int = 0, say=print) -> list[Run]:
     results = []
     with tempfile.TemporaryDirectory(prefix="corpus-soak-") as tmp:
         for number in range(runs):
-            run = one_run(es_url, seed + number, articles, comments, refuse, stall, max_delay, retries, Path(tmp))
+            run = one_run(es_url, seed + number, articles, comments, refuse, stall, max_delay, retries, Path(tmp),
+                          refuse_first)
             results.append(run)
             say(f"run {number + 1}: {run.written} items written, {run.indexed} indexed, {run.deadlettered} "
                 f"dead-lettered ({run.both} in both), {run.bulks} bulk requests of which {run.refused} refused, "

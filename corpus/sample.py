@@ -2,11 +2,11 @@
 
 The sample pages are the test fixtures of the checkout (``tests/fixtures/<outlet>``): real
 Cicero pages (the seed article with its reader comments, section fronts, the RSS feed and the
-sitemap). ``meta.json`` beside them maps each file to the URL it stands for. The server answers a request for that URL's path and query with
-the file, after replacing the outlet's origin (``https://www.cicero.de``) in
-the body by its own, so absolute links lead back to it. Anything else is a
-404. Every requested path is recorded, so tests can check what a crawl asked
-for. Runs on 127.0.0.1 with an OS-assigned port; no network is used.
+sitemap). ``meta.json`` beside them maps each file to the URL it stands for. The server
+answers a request for that URL's path and query with the file, after replacing the outlet's
+origin (``https://www.cicero.de``) in the body by its own, so absolute links lead back to it.
+Anything else is a 404. Every requested path is recorded, so tests can check what a crawl
+asked for. Runs on 127.0.0.1 with an OS-assigned port; no network is used.
 
 ``make demo`` (:mod:`corpus.demo`) crawls it; the tests use it as their fixture server
 (``tests/mockserver.py``). Run by hand: ``python -m corpus.sample cicero`` prints the base URL.

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import Counter
 import logging
 import time
+from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
