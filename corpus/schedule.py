@@ -49,7 +49,8 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
-BERLIN = ZoneInfo("Europe/Berlin")
+from corpus.tz import BERLIN
+
 logger = logging.getLogger("corpus.schedule")
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")

@@ -27,14 +27,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from corpus.normalize.dates import parse_date
 from corpus.normalize.text import valid_unicode
 from corpus.paths import data_dir
 from corpus.search.config import EsConfig
+from corpus.tz import BERLIN
 
-BERLIN = ZoneInfo("Europe/Berlin")
 logger = logging.getLogger(__name__)
 
 

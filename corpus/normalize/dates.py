@@ -23,9 +23,9 @@ from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-logger = logging.getLogger(__name__)
+from corpus.tz import BERLIN, TIMEZONE
 
-BERLIN = ZoneInfo("Europe/Berlin")
+logger = logging.getLogger(__name__)
 
 Precision = Literal["minute", "day", "month"]
 FailReason = Literal["empty", "invalid", "unparsed"]
@@ -299,7 +299,7 @@ def _date_data_parser(relative_base: datetime | None):  # type: ignore[no-untype
     settings: dict[str, object] = {
         "DATE_ORDER": "DMY",
         "PREFER_DAY_OF_MONTH": "first",
-        "TIMEZONE": "Europe/Berlin",
+        "TIMEZONE": TIMEZONE,
         "RETURN_AS_TIMEZONE_AWARE": True,
     }
     if relative_base is not None:

@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from corpus.normalize.dates import BERLIN
 from corpus.research.query import berlin_day
+from corpus.tz import BERLIN
 
 Format = Literal["csv", "parquet", "jsonl"]
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from corpus.normalize.dates import BERLIN
+from corpus.tz import BERLIN, TIMEZONE
 
 Scope = Literal["in", "out", "all"]
 COUNTRIES = ("KP", "KR", "RU", "CN")
@@ -71,7 +71,7 @@ def es_query(filters: Filters, comments: bool = False) -> dict[str, Any]:
     if filters.countries:
         restrict.append({"terms": {"article_countries" if comments else "countries": filters.countries}})
     if filters.since or filters.until:
-        bounds = {"time_zone": "Europe/Berlin", "format": "yyyy-MM-dd"}
+        bounds = {"time_zone": TIMEZONE, "format": "yyyy-MM-dd"}
         if filters.since:
             bounds["gte"] = filters.since.isoformat()
         if filters.until:  # the whole last day: before the next one begins

@@ -20,6 +20,7 @@ from typing import Any
 
 from corpus.research.query import Filters, TextMatch, berlin_day, es_query, matches
 from corpus.state import later
+from corpus.tz import TIMEZONE
 
 logger = logging.getLogger(__name__)
 
@@ -203,7 +204,7 @@ class EsStore:
         for name in by:
             if name in PERIODS:
                 sources.append({name: {"date_histogram": {
-                    "field": "published_at", "calendar_interval": PERIODS[name], "time_zone": "Europe/Berlin",
+                    "field": "published_at", "calendar_interval": PERIODS[name], "time_zone": TIMEZONE,
                     "format": _PERIOD_FORMAT[name]}}})
             else:
                 sources.append({name: {"terms": {"field": GROUPS[name], "missing_bucket": True}}})

@@ -39,13 +39,13 @@ from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout
 from elasticsearch import ApiError, AsyncElasticsearch, AuthenticationException, AuthorizationException
 
-from corpus.normalize.dates import BERLIN
 from corpus.normalize.text import valid_unicode
 from corpus.normalize.urls import MAX_ID_BYTES, bounded_id
 from corpus.search.config import EsConfig
 from corpus.search.documents import STORED_FIELDS, is_older, kind_of, merge, superseded, to_document
 from corpus.search.setup import setup
 from corpus.state import earlier
+from corpus.tz import BERLIN
 
 logger = logging.getLogger(__name__)
 
