@@ -28,6 +28,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -319,13 +320,17 @@ def _print(result: dict[str, Any]) -> int:
 
 
 def _kibana_import(args: argparse.Namespace, out: TextIO) -> int:
-    from corpus.kibana import NDJSON, KibanaError, KibanaTarget, import_objects, report
+    from corpus.kibana import KibanaError, KibanaTarget, import_objects, report, saved_objects, to_ndjson
+    from corpus.search.config import EsConfig
 
     target = KibanaTarget(args.kibana_url, space=args.space, api_key=args.api_key, username=args.user,
                           password=args.password, verify_certs=not args.insecure)
     if args.insecure:
         print("corpus kibana: warning: TLS certificate verification is off (--insecure)", file=sys.stderr)
-    data = open(args.file or NDJSON, "rb").read()
+    if args.file:
+        data = open(args.file, "rb").read()
+    else:  # the objects for the aliases this installation indexes into (CORPUS_ES_PREFIX)
+        data = to_ndjson(saved_objects(EsConfig.from_env().prefix)).encode()
     try:
         result = asyncio.run(import_objects(target, data, timeout=args.timeout))
     except KibanaError as exc:
@@ -363,9 +368,51 @@ def _schedule(args: argparse.Namespace, out: TextIO) -> int:
     return scheduler.run_forever()
 
 
-def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
-    stdin = stdin or sys.stdin
-    stdout = stdout or sys.stdout
+@dataclass
+class Io:
+    """What a command reads and writes, and the parser (for usage errors)."""
+
+    stdin: TextIO
+    stdout: TextIO
+    parser: argparse.ArgumentParser
+
+
+def _cmd_extract(args: argparse.Namespace, io: Io) -> int:
+    if args.batch == "-":
+        return _stream(io.stdin, io.stdout, lambda r: {"file": r.get("file"), **extract_json(
+            _string(r.get("file"), "file") or "", _string(r.get("url"), "url") or "",
+            _string(r.get("reference"), "reference") or args.reference)})
+    if args.batch is not None or not args.file:
+        io.parser.error("extract: give FILE --url URL, or --batch - (JSON Lines on stdin)")
+    return _print(extract_json(args.file, args.url or "", args.reference))
+
+
+def _cmd_parse_date(args: argparse.Namespace, io: Io) -> int:
+    if args.text == "-":
+        return _stream(io.stdin, io.stdout, lambda r: date_json(r.get("text"), r.get("reference") or args.reference))
+    return _print(date_json(args.text, args.reference))
+
+
+def _cmd_parse_byline(args: argparse.Namespace, io: Io) -> int:
+    if args.text == "-":
+        return _stream(io.stdin, io.stdout, lambda r: byline_json(r.get("text")))
+    return _print(byline_json(args.text))
+
+
+def _cmd_tag(args: argparse.Namespace, io: Io) -> int:
+    from corpus.topics import default_tagger
+
+    default_tagger(args.terms)  # a bad terms file is one error at the start, not one per line
+    if args.source == "-":
+        return _stream(io.stdin, io.stdout, lambda r: tag_json(
+            r.get("title"), r.get("teaser"), r.get("body"), args.terms, r.get("kicker")))
+    if args.source is not None or not (args.title or args.teaser or args.body or args.kicker):
+        io.parser.error('tag: give "-" (JSON Lines on stdin) or --kicker/--title/--teaser/--body')
+    return _print(tag_json(args.title, args.teaser, args.body, args.terms, args.kicker))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Every sub-command with its arguments; each names its handler with ``set_defaults(handler=...)``."""
     parser = argparse.ArgumentParser(
         prog="corpus", description="German news about Korea, Russia and China: crawl and index."
     )
@@ -379,7 +426,8 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
     )
     crawl.add_argument("spider")
     crawl.add_argument("scrapy_args", nargs=argparse.REMAINDER, help="passed on to scrapy crawl")
-    sub.add_parser("list", help="list the spiders")
+    crawl.set_defaults(handler=lambda args, io: _scrapy(["crawl", args.spider, *args.scrapy_args]))
+    sub.add_parser("list", help="list the spiders").set_defaults(handler=lambda args, io: _scrapy(["list"]))
 
     date = sub.add_parser(
         "parse-date",
@@ -390,6 +438,7 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
     )
     date.add_argument("text", help='the date as printed, or "-" for JSON Lines on stdin')
     date.add_argument("--reference", help="ISO 8601 fetch time for relative dates")
+    date.set_defaults(handler=_cmd_parse_date)
 
     byline = sub.add_parser(
         "parse-byline",
@@ -398,6 +447,7 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
         '{"text": ...} from stdin.',
     )
     byline.add_argument("text", help='the byline as printed, or "-" for JSON Lines on stdin')
+    byline.set_defaults(handler=_cmd_parse_byline)
 
     tag = sub.add_parser(
         "tag",
@@ -412,6 +462,7 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
     tag.add_argument("--teaser")
     tag.add_argument("--body")
     tag.add_argument("--terms", help="terms file (default: the shipped corpus/topics/terms.toml)")
+    tag.set_defaults(handler=_cmd_tag)
 
     ext = sub.add_parser(
         "extract",
@@ -425,11 +476,14 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
     ext.add_argument("--url", help="the URL the page was fetched from")
     ext.add_argument("--reference", help="ISO 8601 fetch time, for relative dates")
     ext.add_argument("--batch", metavar="-", help='"-": JSON Lines {"file", "url"[, "reference"]} on stdin')
+    ext.set_defaults(handler=_cmd_extract)
 
     es = sub.add_parser("es", help="Elasticsearch: setup, status (address from ELASTICSEARCH_URL)")
     es_sub = es.add_subparsers(dest="es_command", required=True, metavar="ES_COMMAND")
-    es_sub.add_parser("setup", help="create or update index templates, indices and aliases (idempotent)")
-    es_sub.add_parser("status", help="cluster health and documents per index")
+    es_sub.add_parser("setup", help="create or update index templates, indices and aliases (idempotent)"
+                      ).set_defaults(handler=lambda args, io: asyncio.run(_es_setup()))
+    es_sub.add_parser("status", help="cluster health and documents per index"
+                      ).set_defaults(handler=lambda args, io: asyncio.run(_es_status()))
     index = sub.add_parser(
         "index",
         help="index a JSON Lines file (crawl output or dead-letter file) into Elasticsearch",
@@ -438,6 +492,7 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
     )
     index.add_argument("file")
     index.add_argument("--deadletter", help="dead-letter file (default: under CORPUS_ES_DEADLETTER_DIR/index/)")
+    index.set_defaults(handler=lambda args, io: asyncio.run(_index_file(args.file, args.deadletter)))
 
     dedupe = sub.add_parser(
         "dedupe",
@@ -449,6 +504,7 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
     )
     dedupe.add_argument("files", nargs="+", help="JSON Lines files (crawl outputs)")
     dedupe.add_argument("-o", "--output", help="where to write (default: standard output)")
+    dedupe.set_defaults(handler=lambda args, io: _dedupe(args.files, args.output, io.stdout))
 
     from corpus.research import commands as research
 
@@ -480,6 +536,7 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
     mode = sched.add_mutually_exclusive_group()
     mode.add_argument("--once", action="store_true", help="run the jobs that are due now, wait for them, exit")
     mode.add_argument("--list", action="store_true", help="print each job with its next run time")
+    sched.set_defaults(handler=lambda args, io: _schedule(args, io.stdout))
 
     kib = sub.add_parser("kibana", help="Kibana: import the data views, searches and dashboard")
     kib_sub = kib.add_subparsers(dest="kibana_command", required=True, metavar="KIBANA_COMMAND")
@@ -497,63 +554,27 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: Tex
     who.add_argument("--user", default=os.environ.get("KIBANA_USERNAME") or None)
     imp.add_argument("--password", default=os.environ.get("KIBANA_PASSWORD") or None)
     imp.add_argument("--space", help="Kibana space id (default: the default space)")
-    imp.add_argument("--file", default=None, help="NDJSON file (default: corpus/kibana/saved_objects.ndjson)")
+    imp.add_argument("--file", default=None,
+                     help="NDJSON file (default: the saved objects for the aliases of CORPUS_ES_PREFIX, 'corpus' by "
+                     "default: the same as corpus/kibana/saved_objects.ndjson)")
     imp.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for Kibana to be ready")
     imp.add_argument("--insecure", action="store_true", help="do not verify the TLS certificate (logs a warning)")
+    imp.set_defaults(handler=lambda args, io: _kibana_import(args, io.stdout))
+    return parser
 
+
+def main(argv: list[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
+    io = Io(stdin or sys.stdin, stdout or sys.stdout, parser)
     try:
-        if args.command == "kibana":
-            return _kibana_import(args, stdout)
-        if args.command == "schedule":
-            return _schedule(args, stdout)
-        if args.command == "es":
-            return asyncio.run(_es_setup() if args.es_command == "setup" else _es_status())
-        if args.command == "index":
-            return asyncio.run(_index_file(args.file, args.deadletter))
-        if args.command == "dedupe":
-            return _dedupe(args.files, args.output, stdout)
-        if args.command in ("search", "count", "export", "cite"):
-            return research.run(args, stdout)
-        if args.command == "crawl":
-            return _scrapy(["crawl", args.spider, *args.scrapy_args])
-        if args.command == "list":
-            return _scrapy(["list"])
-        if args.command == "extract":
-            if args.batch == "-":
-                return _stream(stdin, stdout, lambda r: {"file": r.get("file"), **extract_json(
-                    _string(r.get("file"), "file") or "", _string(r.get("url"), "url") or "",
-                    _string(r.get("reference"), "reference") or args.reference)})
-            if args.batch is not None or not args.file:
-                parser.error('extract: give FILE --url URL, or --batch - (JSON Lines on stdin)')
-            return _print(extract_json(args.file, args.url or "", args.reference))
-        if args.command == "parse-date":
-            if args.text == "-":
-                return _stream(stdin, stdout, lambda r: date_json(
-                    r.get("text"), r.get("reference") or args.reference))
-            return _print(date_json(args.text, args.reference))
-        if args.command == "parse-byline":
-            if args.text == "-":
-                return _stream(stdin, stdout, lambda r: byline_json(r.get("text")))
-            return _print(byline_json(args.text))
-        if args.command == "tag":
-            from corpus.topics import default_tagger
-
-            default_tagger(args.terms)  # a bad terms file is one error at the start, not one per line
-            if args.source == "-":
-                return _stream(stdin, stdout, lambda r: tag_json(
-                    r.get("title"), r.get("teaser"), r.get("body"), args.terms, r.get("kicker")))
-            if args.source is not None or not (args.title or args.teaser or args.body or args.kicker):
-                parser.error('tag: give "-" (JSON Lines on stdin) or --kicker/--title/--teaser/--body')
-            return _print(tag_json(args.title, args.teaser, args.body, args.terms, args.kicker))
+        return int(args.handler(args, io))
     except EsUnavailable as exc:
         print(f"corpus {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except (ValueError, OSError, ConnectionError) as exc:
         print(f"corpus {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    parser.error(f"unknown command {args.command}")
-    return 2
 
 
 if __name__ == "__main__":

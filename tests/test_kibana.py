@@ -199,7 +199,7 @@ def kibana():
 
 
 def test_import_waits_for_kibana_and_reports_each_object(kibana, capsys, monkeypatch):
-    monkeypatch.setattr("corpus.kibana.asyncio.sleep", _no_sleep)
+    monkeypatch.setattr("corpus.kibana.client.asyncio.sleep", _no_sleep)
     fake = kibana(ready_after=2)
     code = cli.main(["kibana", "import", "--kibana-url", fake.url, "--user", "elastic", "--password", "s3cret",
                      "--space", "analysts"])
@@ -228,7 +228,7 @@ def test_import_reports_the_error_kibana_gave_and_fails(kibana, capsys):
 
 
 def test_import_gives_up_clearly_when_kibana_is_not_ready_or_refuses(kibana, capsys, monkeypatch):
-    monkeypatch.setattr("corpus.kibana.asyncio.sleep", _no_sleep)
+    monkeypatch.setattr("corpus.kibana.client.asyncio.sleep", _no_sleep)
     fake = kibana(ready_after=10**6)
     assert cli.main(["kibana", "import", "--kibana-url", fake.url, "--timeout", "0"]) == 1
     err = capsys.readouterr().err
@@ -249,3 +249,16 @@ def test_import_refuses_urls_that_are_not_http():
 
 async def _no_sleep(_seconds: float) -> None:
     return None
+
+
+def test_import_honours_the_alias_prefix(kibana, capsys, monkeypatch):
+    """An installation indexing under CORPUS_ES_PREFIX=newsdesk gets data views on newsdesk-*, not corpus-*."""
+    monkeypatch.setenv("CORPUS_ES_PREFIX", "newsdesk")
+    fake = kibana()
+    assert cli.main(["kibana", "import", "--kibana-url", fake.url]) == 0, capsys.readouterr().out
+    post = next(c for c in fake.calls if c["method"] == "POST")
+    objects = [json.loads(line) for line in post["files"]["saved_objects.ndjson"].splitlines()]
+    views = {o["id"]: o["attributes"]["title"] for o in objects if o["type"] == "index-pattern"}
+    assert views == {"newsdesk-articles": "newsdesk-articles", "newsdesk-comments": "newsdesk-comments",
+                     "newsdesk-crawls": "newsdesk-crawls"}
+    assert not any("corpus-" in json.dumps(o) for o in objects)

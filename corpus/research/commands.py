@@ -54,6 +54,7 @@ def add_parsers(sub: Any) -> None:
     add_filters(search, query=False)
     search.add_argument("-n", "--size", type=int, default=20, help="hits to print (default 20)")
     search.add_argument("--json", action="store_true", help="JSON Lines: id, title, outlet, published_at, url ...")
+    search.set_defaults(handler=lambda args, io: run(args, io.stdout))
 
     count = sub.add_parser(
         "count", help="articles per period and country/outlet/author: corpus count --by week,country",
@@ -66,6 +67,7 @@ def add_parsers(sub: Any) -> None:
                        "pair; comma-separated")
     add_filters(count)
     count.add_argument("-o", "--output", help="CSV file (default: standard output)")
+    count.set_defaults(handler=lambda args, io: run(args, io.stdout))
 
     export = sub.add_parser(
         "export", help="one row per article (or comment) as CSV, Parquet or JSON Lines",
@@ -78,6 +80,7 @@ def add_parsers(sub: Any) -> None:
                         help="default: from the file's suffix (.csv, .parquet, .jsonl)")
     export.add_argument("--items", choices=("articles", "comments"), default="articles",
                         help="articles (default) or reader comments (filtered by their article's countries)")
+    export.set_defaults(handler=lambda args, io: run(args, io.stdout))
 
     cite = sub.add_parser(
         "cite", help="a citation of one article: corpus cite ID|URL [--format bibtex]",
@@ -87,6 +90,7 @@ def add_parsers(sub: Any) -> None:
     cite.add_argument("--format", choices=("text", "bibtex", "csl"), default="text")
     cite.add_argument("--source", choices=("auto", "es", "files"), default="auto")
     cite.add_argument("--input", nargs="+", metavar="FILE", help="read these JSON Lines files instead")
+    cite.set_defaults(handler=lambda args, io: run(args, io.stdout))
 
 
 def _filters(args: argparse.Namespace, query: str | None) -> Filters:

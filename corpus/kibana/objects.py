@@ -1,0 +1,208 @@
+"""Kibana's saved objects analysts start from: data views, saved searches, visualizations, a dashboard.
+
+:func:`saved_objects` builds, in the NDJSON shape Kibana's export writes and its
+import reads (8.x): data views for articles, comments and crawls; saved
+searches in the Lucene query language (the same strings run against
+Elasticsearch as ``query_string`` queries); aggregation-based visualizations
+(``histogram``, ``line``, ``pie``, ``table``, ``metric``: the legacy editor
+types that Kibana 8.x still imports and shows); and the dashboard "East Asia
+coverage". ``corpus/kibana/saved_objects.ndjson`` is this output
+(``python -m corpus.kibana > corpus/kibana/saved_objects.ndjson`` writes it
+again; a test checks the two agree).
+
+Every object is named after the alias prefix (``CORPUS_ES_PREFIX``, ``corpus`` by default):
+data view ``corpus-articles`` reads the alias ``corpus-articles``. Importing them:
+:mod:`corpus.kibana.client`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+NDJSON = Path(__file__).parent / "saved_objects.ndjson"
+COLUMNS = ["title", "outlet", "authors", "published_at", "countries"]
+
+
+def _search_source(query: str = "", with_index: bool = True) -> str:
+    source: dict[str, Any] = {"query": {"query": query, "language": "lucene"}, "filter": []}
+    if with_index:
+        source["indexRefName"] = "kibanaSavedObjectMeta.searchSourceJSON.index"
+    return json.dumps(source, ensure_ascii=False)
+
+
+def _index_ref(data_view: str) -> list[dict[str, str]]:
+    return [{"id": data_view, "name": "kibanaSavedObjectMeta.searchSourceJSON.index", "type": "index-pattern"}]
+
+
+def data_view(object_id: str, title: str, name: str, time_field: str, formats: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": object_id, "type": "index-pattern", "managed": False, "references": [],
+        "attributes": {
+            "title": title, "name": name, "timeFieldName": time_field,
+            "fieldFormatMap": json.dumps(formats), "fieldAttrs": "{}", "fields": "[]",
+            "runtimeFieldMap": "{}", "sourceFilters": "[]", "typeMeta": "{}", "allowNoIndex": True,
+        },
+    }
+
+
+def saved_search(object_id: str, title: str, query: str, data_view_id: str, columns: list[str],
+                 description: str) -> dict[str, Any]:
+    return {
+        "id": object_id, "type": "search", "managed": False, "references": _index_ref(data_view_id),
+        "attributes": {
+            "title": title, "description": description, "columns": columns,
+            "sort": [["published_at", "desc"]], "grid": {}, "hideChart": False, "isTextBasedQuery": False,
+            "timeRestore": False,
+            "kibanaSavedObjectMeta": {"searchSourceJSON": _search_source(query)},
+        },
+    }
+
+
+def _count(agg_id: str = "1") -> dict[str, Any]:
+    return {"id": agg_id, "enabled": True, "type": "count", "params": {}, "schema": "metric"}
+
+
+def _weekly(field: str, agg_id: str = "2", interval: str = "w") -> dict[str, Any]:
+    return {"id": agg_id, "enabled": True, "type": "date_histogram", "schema": "segment",
+            "params": {"field": field, "interval": interval, "min_doc_count": 1, "extended_bounds": {},
+                       "useNormalizedEsInterval": True, "drop_partials": False}}
+
+
+def _terms(field: str, size: int, schema: str, agg_id: str = "3") -> dict[str, Any]:
+    return {"id": agg_id, "enabled": True, "type": "terms", "schema": schema,
+            "params": {"field": field, "size": size, "order": "desc", "orderBy": "1", "otherBucket": False,
+                       "missingBucket": False}}
+
+
+def _xy_params(chart: str, mode: str = "stacked", value_label: str = "Count") -> dict[str, Any]:
+    return {
+        "type": chart, "addTooltip": True, "addLegend": True, "legendPosition": "right", "times": [],
+        "addTimeMarker": False, "grid": {"categoryLines": False},
+        "categoryAxes": [{"id": "CategoryAxis-1", "type": "category", "position": "bottom", "show": True,
+                          "style": {}, "scale": {"type": "linear"}, "labels": {"show": True, "filter": True,
+                                                                                 "truncate": 100}, "title": {}}],
+        "valueAxes": [{"id": "ValueAxis-1", "name": "LeftAxis-1", "type": "value", "position": "left", "show": True,
+                       "style": {}, "scale": {"type": "linear", "mode": "normal"},
+                       "labels": {"show": True, "rotate": 0, "filter": False, "truncate": 100},
+                       "title": {"text": value_label}}],
+        "seriesParams": [{"show": True, "type": chart, "mode": mode, "data": {"label": value_label, "id": "1"},
+                          "valueAxis": "ValueAxis-1", "drawLinesBetweenPoints": True, "lineWidth": 2,
+                          "showCircles": True, "interpolate": "linear"}],
+        "thresholdLine": {"show": False, "value": 10, "width": 1, "style": "full", "color": "#E7664C"},
+        "labels": {}, "detailedTooltip": True, "palette": {"type": "palette", "name": "default"},
+        "isVislibVis": True, "fittingFunction": "linear", "radiusRatio": 9,
+    }
+
+
+def visualization(object_id: str, title: str, vis_type: str, aggs: list[dict[str, Any]], params: dict[str, Any],
+                  data_view_id: str, query: str = "", description: str = "") -> dict[str, Any]:
+    vis_state = {"title": title, "type": vis_type, "aggs": aggs, "params": params}
+    return {
+        "id": object_id, "type": "visualization", "managed": False, "references": _index_ref(data_view_id),
+        "attributes": {
+            "title": title, "description": description, "version": 1, "uiStateJSON": "{}",
+            "visState": json.dumps(vis_state, ensure_ascii=False),
+            "kibanaSavedObjectMeta": {"searchSourceJSON": _search_source(query)},
+        },
+    }
+
+
+def dashboard(object_id: str, title: str, panels: list[tuple[str, str, int, int, int, int]],
+              description: str) -> dict[str, Any]:
+    """``panels``: (saved object type, id, x, y, width, height) on Kibana's 48-column grid."""
+    panels_json = []
+    references = []
+    for number, (kind, ref_id, x, y, w, h) in enumerate(panels, start=1):
+        index = str(number)
+        panels_json.append({"type": kind, "panelIndex": index, "gridData": {"x": x, "y": y, "w": w, "h": h, "i": index},
+                            "embeddableConfig": {"enhancements": {}}, "panelRefName": f"panel_{index}"})
+        references.append({"id": ref_id, "name": f"{index}:panel_{index}", "type": kind})
+    return {
+        "id": object_id, "type": "dashboard", "managed": False, "references": references,
+        "attributes": {
+            "title": title, "description": description, "version": 1, "timeRestore": True,
+            "timeFrom": "now-90d", "timeTo": "now", "refreshInterval": {"pause": True, "value": 0},
+            "optionsJSON": json.dumps({"useMargins": True, "syncColors": False, "syncCursor": True,
+                                       "syncTooltips": False, "hidePanelTitles": False}),
+            "panelsJSON": json.dumps(panels_json),
+            "kibanaSavedObjectMeta": {"searchSourceJSON": _search_source(with_index=False)},
+        },
+    }
+
+
+def saved_objects(prefix: str = "corpus") -> list[dict[str, Any]]:
+    """Every saved object, referenced objects before those that use them."""
+    articles, comments, crawls = (f"{prefix}-{kind}" for kind in ("articles", "comments", "crawls"))
+    link = {"id": "url", "params": {"urlTemplate": "", "labelTemplate": "", "type": "a"}}
+    objects = [
+        data_view(articles, articles, "Articles", "published_at",
+                  {"url": link, "canonical_url": link, "image.url": link}),
+        data_view(comments, comments, "Comments", "published_at", {"article_url": link}),
+        data_view(crawls, crawls, "Crawls", "start", {}),
+    ]
+    searches = [
+        ("kp-ru", "Nordkorea–Russland", 'pairs:"KP-RU"', "Articles about North Korea and Russia together."),
+        ("cn-ru", "China–Russland", 'pairs:"CN-RU"', "Articles about China and Russia together."),
+        ("korea-china", "Korea und China", "countries:CN AND countries:(KP OR KR)",
+         "Articles about China and either Korea."),
+        ("cicero-plus", "Cicero Plus (paywalled)", "outlet:cicero AND paywalled:true",
+         "Cicero Plus articles: only their free part is in the corpus."),
+        ("wire-copy", "Wire copy (agencies only, no own author)", "_exists_:agencies AND NOT _exists_:authors",
+         "Articles credited to news agencies (dpa, AFP, Reuters …) and to no person."),
+        ("latest", "Latest in-scope headlines", "in_scope:true", "The newest articles about Korea, Russia and China."),
+    ]
+    for key, title, query, description in searches:
+        objects.append(saved_search(f"{prefix}-search-{key}", title, query, articles, COLUMNS, description))
+    objects.append(saved_search(
+        f"{prefix}-search-korea-comments", "Comments on Korea articles", "article_countries:(KP OR KR)", comments,
+        ["article_title", "outlet", "author", "published_at", "article_countries"],
+        "Reader comments under articles tagged North or South Korea."))
+
+    def vis(key: str, title: str, vis_type: str, aggs: list[dict[str, Any]], params: dict[str, Any],
+            view: str = articles, query: str = "") -> None:
+        objects.append(visualization(f"{prefix}-vis-{key}", title, vis_type, aggs, params, view, query))
+
+    vis("by-country", "Articles per week by country", "histogram",
+        [_count(), _weekly("published_at"), _terms("countries", 4, "group")], _xy_params("histogram"))
+    vis("by-outlet", "Articles per week by outlet", "histogram",
+        [_count(), _weekly("published_at"), _terms("outlet", 15, "group")], _xy_params("histogram"))
+    table = {"perPage": 10, "showPartialRows": False, "showMetricsAtAllLevels": False, "showTotal": False,
+             "totalFunc": "sum", "percentageCol": ""}
+    vis("top-authors", "Top authors", "table", [_count(), _terms("authors", 20, "bucket", "2")], table)
+    pie = {"type": "pie", "addTooltip": True, "addLegend": True, "legendPosition": "right", "isDonut": True,
+           "labels": {"show": True, "values": True, "last_level": True, "truncate": 100},
+           "palette": {"type": "palette", "name": "default"}, "distinctColors": True, "legendDisplay": "show"}
+    vis("top-outlets", "Top outlets", "pie", [_count(), _terms("outlet", 15, "segment", "2")], pie)
+    vis("paywalled", "Share paywalled", "pie", [_count(), _terms("paywalled", 2, "segment", "2")], pie)
+    vis("comments", "Comment volume over time", "line", [_count(), _weekly("published_at", interval="d")],
+        _xy_params("line", mode="normal", value_label="Comments"), view=comments)
+    vis("runs", "Crawl runs per day by status", "histogram",
+        [_count(), _weekly("start", interval="d"), _terms("status", 5, "group")], _xy_params("histogram"),
+        view=crawls)
+    metric = {"addTooltip": True, "addLegend": False, "type": "metric",
+              "metric": {"percentageMode": False, "useRanges": False, "colorSchema": "Green to Red",
+                         "metricColorMode": "None", "colorsRange": [{"from": 0, "to": 10000}],
+                         "labels": {"show": True}, "invertColors": False,
+                         "style": {"bgFill": "#000", "bgColor": False, "labelColor": False, "subText": "",
+                                   "fontSize": 48}}}
+    vis("failures", "Failed crawl runs", "metric", [_count()], metric, view=crawls, query="failed:true")
+    items = dict(_xy_params("line", mode="normal", value_label="Items scraped (average per run)"))
+    vis("items-per-run", "Items per run", "line",
+        [{"id": "1", "enabled": True, "type": "avg", "params": {"field": "items_scraped"}, "schema": "metric"},
+         _weekly("start", interval="d"), _terms("spider", 15, "group")], items, view=crawls)
+
+    v = f"{prefix}-vis-"
+    objects.append(dashboard(f"{prefix}-dashboard-east-asia", "East Asia coverage", [
+        ("visualization", v + "by-country", 0, 0, 24, 15), ("visualization", v + "by-outlet", 24, 0, 24, 15),
+        ("visualization", v + "top-authors", 0, 15, 16, 15), ("visualization", v + "top-outlets", 16, 15, 16, 15),
+        ("visualization", v + "paywalled", 32, 15, 16, 15), ("visualization", v + "comments", 0, 30, 24, 15),
+        ("search", f"{prefix}-search-latest", 24, 30, 24, 15), ("visualization", v + "runs", 0, 45, 20, 15),
+        ("visualization", v + "failures", 20, 45, 8, 15), ("visualization", v + "items-per-run", 28, 45, 20, 15),
+    ], "Coverage of North and South Korea, Russia and China in the German press, and the crawls behind it."))
+    return objects
+
+
+def to_ndjson(objects: list[dict[str, Any]]) -> str:
+    return "".join(json.dumps(o, ensure_ascii=False, sort_keys=True) + "\n" for o in objects)
