@@ -34,6 +34,7 @@ from scrapy.http import TextResponse
 
 from corpus import __version__
 from corpus.extract import OutletParser, Page, extract
+from corpus.extract.navigation import CommentReader, listing_dates, next_listing_page
 from corpus.extract.page import page_text
 from corpus.items import Article, Comment
 from corpus.normalize.dates import BERLIN, parse_date
@@ -354,10 +355,10 @@ class OutletSpider(scrapy.Spider):
         if page_no is None:  # recent mode: the front page only
             logger.info("listing %s: %d article links", response.url, found)
             return
-        parser = self.parser(Page(response.url, response.text))
-        dates = [d for d in (parse_date(t) for t in parser.listing_dates()) if d is not None]
+        page = Page(response.url, response.text)
+        dates = [d for d in (parse_date(t) for t in listing_dates(page, self.parser)) if d is not None]
         newest = max((_as_date(d.value) for d in dates), default=None)
-        next_url = parser.next_page()
+        next_url = next_listing_page(page, self.parser)
         stop = None
         if next_url is None:
             stop = "no next page"
@@ -520,15 +521,15 @@ class OutletSpider(scrapy.Spider):
             stats.inc_value(f"corpus/extract/{field_name}/error")
         if page.errors:
             stats.inc_value("corpus/errors/page", len(page.errors))
-        parser = self.parser(page)
-        article = self.build_article(response, page, result.values, result.layers, parser)
+        reader = CommentReader(page, self.parser)
+        article = self.build_article(response, page, result.values, result.layers, reader)
         if self.mode == "backfill" and self.args.since and article.published_raw:
             published = parse_date(article.published_raw)
             if published is not None and _as_date(published.value) < self.args.since:
                 stats.inc_value("corpus/skipped/older_than_since")
                 return
-        comments = self.build_comments(parser, article, response, offset=0) if self.args.comments else []
-        yield from self._continue_comments(parser, article, comments, response, pages=1,
+        comments = self.build_comments(reader, article, response, offset=0) if self.args.comments else []
+        yield from self._continue_comments(reader, article, comments, response, pages=1,
                                            visited=(_page_key(response.url),))
 
     def parse_comment_page(
@@ -536,9 +537,9 @@ class OutletSpider(scrapy.Spider):
         visited: tuple[str, ...] = (),
     ) -> Iterator[Any]:
         self.crawler.stats.inc_value("corpus/pages/comments")
-        parser = self.parser(Page(response.url, response.text))
+        reader = CommentReader(Page(response.url, response.text), self.parser)
         known = {c.id for c in comments}
-        new = [c for c in self.build_comments(parser, article, response, offset=len(comments)) if c.id not in known]
+        new = [c for c in self.build_comments(reader, article, response, offset=len(comments)) if c.id not in known]
         for position, comment in enumerate(new, start=len(comments) + 1):
             comment.position = position
         visited = (*visited, _page_key(response.url))
@@ -546,10 +547,10 @@ class OutletSpider(scrapy.Spider):
             self._comments_stop(article, response.url, "pager_loop", "the comment page shows no new comment")
             yield from self._emit(article, comments)
             return
-        yield from self._continue_comments(parser, article, comments + new, response, pages + 1, visited)
+        yield from self._continue_comments(reader, article, comments + new, response, pages + 1, visited)
 
     def _continue_comments(
-        self, parser: OutletParser, article: Article, comments: list[Comment],
+        self, reader: CommentReader, article: Article, comments: list[Comment],
         response: Response, pages: int, visited: tuple[str, ...] = (),
     ) -> Iterator[Any]:
         """Follow the next comment page, or emit the article with its comments.
@@ -560,7 +561,7 @@ class OutletSpider(scrapy.Spider):
         next page on another host. The request bypasses the duplicate and offsite filters, which
         would drop it without calling either (``dont_filter``); this method checks both itself.
         """
-        next_href = parser.next_comment_page() if self.args.comments else None
+        next_href = reader.next_page() if self.args.comments else None
         if next_href:
             url = response.urljoin(next_href.strip()).split("#", 1)[0]
             if pages >= self.args.max_comment_pages:
@@ -611,7 +612,7 @@ class OutletSpider(scrapy.Spider):
 
     def build_article(
         self, response: Response, page: Page, values: dict[str, Any], layers: dict[str, str],
-        parser: OutletParser,
+        reader: CommentReader,
     ) -> Article:
         """Turn extracted values into an :class:`Article` with raw (not yet normalised) fields."""
         # Ids come from the outlet's own URL, so a crawl of a mirror (base_url) yields the same ids.
@@ -641,7 +642,7 @@ class OutletSpider(scrapy.Spider):
             keywords=list(values.get("keywords") or []),
             image=image,
             paywalled=bool(values.get("paywalled")),
-            comments_closed=parser.comments_closed(),
+            comments_closed=reader.closed(),
             extraction=dict(layers),
             crawl_run=run_name(self.crawler),
             software_version=__version__,
@@ -650,12 +651,12 @@ class OutletSpider(scrapy.Spider):
         return article
 
     def build_comments(
-        self, parser: OutletParser, article: Article, response: Response, offset: int
+        self, reader: CommentReader, article: Article, response: Response, offset: int
     ) -> list[Comment]:
         comments: list[Comment] = []
         crawled_at = datetime.now(BERLIN).isoformat(timespec="seconds")
         limit = max(0, self.crawler.settings.getint("CORPUS_MAX_COMMENTS", 5000) - offset)
-        found = parser.comments(limit=limit + 1)  # one more tells whether there are more
+        found = reader.comments(limit=limit + 1)  # one more tells whether there are more
         if len(found) > limit:
             self.crawler.stats.inc_value("corpus/comments/capped")
             logger.warning("%s: more than %d comments for the article; keeping the first %d (CORPUS_MAX_COMMENTS)",

@@ -23,10 +23,10 @@ import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from corpus.extract.page import Page
-from corpus.extract.text import Body, blocks_from_tree, node_text, prune_links, tidy
+from corpus.extract.text import Body, blocks_from_tree, body_from, node_text, prune_links, tidy
 from corpus.normalize.bylines import agency_of, resolve_authors
 from corpus.normalize.text import clean_text
 
@@ -37,6 +37,15 @@ logger = logging.getLogger(__name__)
 # before boxes and comments; JSON-LD articleBody last (often without headings, sometimes cut).
 FIELD_ORDER: dict[str, tuple[str, ...]] = {"body": ("selector", "generic", "jsonld")}
 
+# The parser contract: every field a layer may give, and the type its method returns (or None).
+# ``authors`` is a list of names; ``byline`` the credit line as printed ("VON FELIX LILL UND ...").
+FIELD_TYPES: dict[str, type] = {
+    "title": str, "kicker": str, "teaser": str, "organizations": list, "authors": list, "byline": str,
+    "published": str, "modified": str, "section": str, "keywords": list, "image": dict, "paywalled": bool,
+    "body": Body, "language": str,
+}
+# The fields extraction resolves, in this order. ``authors`` is filled by a layer's author list, or,
+# when that layer names none, by its byline (a string the authors pipeline splits).
 FIELDS = (
     "title", "kicker", "teaser", "organizations", "authors", "published", "modified", "section",
     "keywords", "image", "paywalled", "body", "language",
@@ -59,6 +68,15 @@ class Layer:
         self.page = page
 
     def get(self, field_name: str) -> Any:
+        """The layer's value for a field (:data:`FIELDS`), ``None`` when it has none."""
+        if field_name not in FIELD_TYPES:
+            raise KeyError(f"{field_name!r} is not a field (FIELD_TYPES)")
+        value = self._call(field_name)
+        if field_name == "authors" and _is_empty(value):
+            value = self._call("byline")
+        return value
+
+    def _call(self, field_name: str) -> Any:
         method = getattr(self, field_name, None)
         return method() if callable(method) else None
 
@@ -257,7 +275,7 @@ class GenericLayer(Layer):
                  '[not(.//p)][not(ancestor-or-self::a)][not(ancestor::h1 or ancestor::h2 or ancestor::h3 '
                  'or ancestor::h4)][not(ancestor::aside or ancestor::footer)]')
 
-    def authors(self) -> str | None:
+    def byline(self) -> str | None:
         """The first short byline-like text on the page (the authors pipeline splits it)."""
         for css in self.BYLINE:
             # teasers of other articles sit in asides and footers, with their own bylines
@@ -303,103 +321,133 @@ class GenericLayer(Layer):
 
 
 class OutletParser(Layer):
-    """Base for an outlet's own selectors (the ``selector`` layer).
+    """An outlet's own selectors: the ``selector`` layer, and where its pages keep the rest.
 
-    Subclasses keep selectors as class constants and define one method per
-    field they know, named after the field. ``ORDER`` overrides the layer
-    order for single fields.
+    The contract (checked for every outlet by ``tests/test_parsers.py``): an outlet declares
+    class constants, and public methods only for fields (:data:`FIELD_TYPES`), each returning
+    its field's type or ``None``. Most outlets need constants only:
+
+    * fields: ``ARTICLE`` (the element the field selectors look in; the page when ``None``),
+      ``KICKER``, ``TITLE``, ``TEASER``, ``BYLINE`` (the byline as printed) with ``BYLINE_DATE``
+      (a pattern whose group is the publication date inside it), ``IMAGE`` (the lead image),
+      ``IMAGE_CAPTION`` with ``CREDIT_SEPARATOR`` ("caption / credit"), ``BODY`` with
+      ``BODY_DROP`` (boxes inside it that are not text), ``PAYWALL`` (present on paywalled
+      pages), ``SECTIONS`` (the section by the URL's first path segment); ``ORDER`` changes
+      the layer order of single fields;
+    * listings and comments, read by :mod:`corpus.extract.navigation`: ``LISTING_DATE``,
+      ``LISTING_DATE_PATTERN``, ``NEXT_PAGE``, ``COMMENT`` and its parts.
+
+    Selectors are CSS, or XPath when they start with ``/``.
     """
 
     name = "selector"
     ORDER: ClassVar[dict[str, tuple[str, ...]]] = {}
-    # CSS of the element holding each field, when a selector is all an outlet needs
+    # --- the article's fields ---
+    ARTICLE: ClassVar[str | None] = None
     KICKER: ClassVar[str | None] = None
     TITLE: ClassVar[str | None] = None
     TEASER: ClassVar[str | None] = None
-
-    def kicker(self) -> str | None:
-        return self.css_text(self.KICKER) if self.KICKER else None
-
-    def title(self) -> str | None:
-        return self.css_text(self.TITLE) if self.TITLE else None
-
-    def teaser(self) -> str | None:
-        return self.css_text(self.TEASER) if self.TEASER else None
-
-    # --- page structure beyond the article fields (used by the spider base) ---
-    def listing_dates(self) -> list[str]:
-        """Raw dates of the teasers on a listing page (for backfill's ``since``)."""
-        return []
-
-    def next_page(self) -> str | None:
-        """Link to the next listing page, if any."""
-        return self.page.sel.css('a[rel="next"]::attr(href), link[rel="next"]::attr(href)').get()
-
-    # Reader comments rendered in the page, when selectors are all an outlet needs: the CSS of
-    # one comment element (replies may nest inside their parent) and of its parts within it.
-    COMMENT: ClassVar[str | None] = None
+    BYLINE: ClassVar[str | None] = None
+    BYLINE_DATE: ClassVar[str | None] = None
+    IMAGE: ClassVar[str | None] = None
+    IMAGE_CAPTION: ClassVar[str | None] = None
+    CREDIT_SEPARATOR: ClassVar[str | None] = None
+    BODY: ClassVar[str | None] = None
+    BODY_DROP: ClassVar[tuple[str, ...]] = ()
+    PAYWALL: ClassVar[str | None] = None
+    SECTIONS: ClassVar[dict[str, str]] = {}
+    # --- listings (corpus.extract.navigation) ---
+    LISTING_DATE: ClassVar[str | None] = None  # the teasers' date (or byline) elements
+    LISTING_DATE_PATTERN: ClassVar[str | None] = None  # its group: the date in that text
+    NEXT_PAGE: ClassVar[str] = 'a[rel="next"], link[rel="next"]'
+    # --- reader comments (corpus.extract.navigation.CommentReader) ---
+    COMMENT: ClassVar[str | None] = None  # one element per comment; replies may nest in their parent
     COMMENT_AUTHOR: ClassVar[str] = ".author, .username"
     COMMENT_DATE: ClassVar[str] = "time, .date"
     COMMENT_TITLE: ClassVar[str | None] = None
-    COMMENT_TEXT: ClassVar[str] = "p"
+    COMMENT_TEXT: ClassVar[str] = "p"  # the paragraphs of a comment's text
+    COMMENT_BODY: ClassVar[str | None] = None  # its whole text, when it has no paragraphs
+    COMMENT_HEADER: ClassVar[str | None] = None  # "author | date", when author and date have no element
+    COMMENT_REPLIES: ClassVar[str | None] = None  # class of the container of replies after their parent
     COMMENT_NEXT: ClassVar[str | None] = None  # the link to the next page of comments
+    COMMENT_SECTION: ClassVar[str] = "#comments, .comments"
+    COMMENTS_CLOSED_TEXT: ClassVar[str | None] = None  # the notice, in the comment section
+    COMMENT_FORM: ClassVar[str | None] = None  # present while comments are open
 
-    def comments(self, limit: int | None = None) -> list[dict[str, Any]]:
-        """Reader comments on this page, in order (at most ``limit``): dicts with ``comment_id``,
-        ``author``, ``published_raw``, ``title``, ``text`` and ``parent_id`` (outlet ids)."""
-        if not self.COMMENT:
-            return []
-        nodes = self.page.sel.css(self.COMMENT)[:limit]
-        ids = {node.root: _comment_id(node.root) for node in nodes}
+    def _scope(self) -> Any:
+        if self.ARTICLE:
+            nodes = self.page.sel.css(self.ARTICLE)
+            if nodes:
+                return nodes[0]
+        return self.page.sel
 
-        def owner(element: Any) -> Any:
-            return next((a for a in element.iterancestors() if a in ids), None)
-
-        def own(node: Any, css: str | None) -> list[Any]:
-            """Matches of ``css`` in this comment, not in the replies nested in it."""
-            return [n for n in node.css(css) if owner(n.root) is node.root] if css else []
-
-        comments = []
-        for node in nodes:
-            paragraphs = [node_text(p) for p in own(node, self.COMMENT_TEXT)]
-            parent = owner(node.root)
-            comments.append({
-                "comment_id": ids[node.root],
-                "author": _first_text(own(node, self.COMMENT_AUTHOR)),
-                "published_raw": _first_text(own(node, self.COMMENT_DATE)),
-                "title": _first_text(own(node, self.COMMENT_TITLE)),
-                "text": "\n\n".join(p for p in paragraphs if p) or None,
-                "parent_id": ids[parent] if parent is not None else None,
-            })
-        return comments
-
-    def comments_closed(self) -> bool | None:
-        """True when the page says comments are closed; ``None`` when unknown."""
-        return None
-
-    def next_comment_page(self) -> str | None:
-        """Link to the next page of comments, if any."""
-        if not self.COMMENT_NEXT:
+    def _text(self, expression: str | None, scope: Any = None) -> str | None:
+        """All text under the first element matching ``expression`` (CSS, or XPath from ``/``), cleaned."""
+        if not expression:
             return None
-        href = self.page.sel.css(self.COMMENT_NEXT).xpath("@href").get()
-        return urldefrag(urljoin(self.page.url, href)).url if href else None  # "?page=2#comments"
+        scope = self.page.sel if scope is None else scope
+        nodes = scope.xpath(expression) if expression.startswith("/") else scope.css(expression)
+        return node_text(nodes[:1])
 
-    def css_text(self, css: str) -> str | None:
-        """All text under the first element matching ``css``, cleaned."""
-        return node_text(self.page.sel.css(css)[:1])
+    def _byline_parts(self) -> tuple[str | None, str | None]:
+        """(byline, date) from ``BYLINE``: the date ``BYLINE_DATE`` finds is cut from the byline."""
+        text = self._text(self.BYLINE, self._scope())
+        if not text or not self.BYLINE_DATE:
+            return text, None
+        match = re.search(self.BYLINE_DATE, text)
+        if not match:
+            return text, None
+        return clean_text(text[:match.start()]), match.group(1)
 
+    def kicker(self) -> str | None:
+        return self._text(self.KICKER)
 
-def _comment_id(element: Any) -> str | None:
-    """The outlet's id of a comment element: a data attribute, else the digits of its ``id``."""
-    for key in ("data-comment-id", "data-id", "data-cid"):
-        if element.get(key):
-            return element.get(key)
-    match = re.search(r"\d+", element.get("id") or "")
-    return match.group() if match else None
+    def title(self) -> str | None:
+        return self._text(self.TITLE)
 
+    def teaser(self) -> str | None:
+        return self._text(self.TEASER)
 
-def _first_text(nodes: list[Any]) -> str | None:
-    return node_text(nodes[0]) if nodes else None
+    def byline(self) -> str | None:
+        """The byline as printed; the authors pipeline splits it into people and agencies."""
+        return self._byline_parts()[0]
+
+    def published(self) -> str | None:
+        return self._byline_parts()[1]
+
+    def section(self) -> str | None:
+        if not self.SECTIONS:
+            return None
+        first = self.page.url.split("://", 1)[-1].split("/")[1:2]
+        return self.SECTIONS.get(first[0]) if first else None
+
+    def image(self) -> dict[str, Any] | None:
+        if not self.IMAGE:
+            return None
+        scope = self._scope()
+        src = scope.css(self.IMAGE).xpath("@src").get()
+        if not src:
+            return None
+        caption, credit = node_text(scope.css(self.IMAGE_CAPTION)) if self.IMAGE_CAPTION else None, None
+        if caption and self.CREDIT_SEPARATOR:
+            text = caption
+            caption, _, credit = text.rpartition(self.CREDIT_SEPARATOR)
+            if not caption:  # no separator: the whole text is the caption
+                caption, credit = credit, None
+        return {"url": urljoin(self.page.url, src), "caption": caption or None, "credit": credit or None}
+
+    def paywalled(self) -> bool | None:
+        if not self.PAYWALL:
+            return None
+        if self.page.sel.css(self.PAYWALL):
+            return True
+        return False if self.BODY and self.page.sel.css(self.BODY) else None
+
+    def body(self) -> Body | None:
+        if not self.BODY:
+            return None
+        nodes = self.page.sel.css(self.BODY)
+        return body_from(nodes[0], drop=self.BODY_DROP) if nodes else None
 
 
 @dataclass
