@@ -467,10 +467,10 @@ def build_parser() -> argparse.ArgumentParser:
     ext = sub.add_parser(
         "extract",
         help="extract an article from a saved page: corpus extract page.html --url URL",
-        description="Prints one JSON object (title, kicker, teaser, authors, agencies, published_at, "
-        "published_precision, modified_at, section, keywords, image, paywalled, language, body). With "
-        '--batch -, reads JSON Lines {"file": ..., "url": ...} from stdin and writes one line per input '
-        "with the same file key. Gzipped HTML is accepted. Same code as the spiders.",
+        description="Prints the article a crawl would write for the page (every field of docs/fields.md, "
+        "built and normalised by the crawl's own code and pipelines) with the page's reader comments "
+        '(comments), and teaser_printed. With --batch -, reads JSON Lines {"file": ..., "url": ...} from '
+        "stdin and writes one line per input with the same file key. Gzipped HTML is accepted.",
     )
     ext.add_argument("file", nargs="?", help="saved HTML page (.html or .html.gz)")
     ext.add_argument("--url", help="the URL the page was fetched from")

@@ -39,6 +39,8 @@ def _as_dict(item: Any) -> dict[str, Any]:
 
 
 class ElasticsearchPipeline(BasePipeline):
+    storage = True  # writes the corpus: left out when items are built by hand (corpus.runner)
+
     def __init__(self, crawler: Any, config: EsConfig) -> None:
         super().__init__(crawler)
         self.config = config

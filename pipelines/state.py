@@ -28,6 +28,8 @@ from pipelines._base import BasePipeline
 
 
 class StatePipeline(BasePipeline):
+    storage = True  # writes the corpus's state: left out when items are built by hand (corpus.runner)
+
     def __init__(self, crawler) -> None:  # type: ignore[no-untyped-def]
         super().__init__(crawler)
         self.local: LocalState | None = None

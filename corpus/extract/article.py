@@ -1,51 +1,53 @@
-"""One page in, one normalised article record out: what ``corpus extract`` prints.
+"""One saved page in, the article a crawl would write out: what ``corpus extract`` prints.
 
-The layers are those the spiders use (:func:`corpus.extract.layers.extract`
-with the outlet's parser, chosen by the URL's host); the normalisation is
-that of the pipelines (German dates, bylines and agencies, clean text).
+The outlet's parser is chosen by the URL's host; the page is read as a crawl reads it
+(:mod:`corpus.build`) and the article goes through the crawl's pipelines (:mod:`corpus.runner`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from corpus.extract.layers import OutletParser, extract, printed
+from corpus.extract.layers import OutletParser, printed
 from corpus.extract.page import Page, read_page
-from corpus.normalize.bylines import resolve_authors
-from corpus.normalize.dates import parse_date
-from corpus.normalize.text import clean_multiline, clean_text
 
 
 @lru_cache(maxsize=1)
-def _parsers_by_host() -> dict[str, type[OutletParser]]:
-    """The outlet parsers of all project spiders, by the host of their ``base_url``."""
+def _spiders_by_host() -> dict[str, Any]:
+    """The project's spider classes, by the host of their ``base_url`` (``www.`` left out)."""
     from scrapy.settings import Settings
     from scrapy.spiderloader import SpiderLoader
 
     loader = SpiderLoader.from_settings(Settings({"SPIDER_MODULES": ["spiders"]}))
-    parsers: dict[str, type[OutletParser]] = {}
+    spiders: dict[str, Any] = {}
     for name in loader.list():
         spider = loader.load(name)
         host = urlsplit(getattr(spider, "base_url", "") or "").hostname
-        parser = getattr(spider, "parser", None)
-        if host and parser is not None:
-            parsers[host.removeprefix("www.")] = parser
-    return parsers
+        if host and getattr(spider, "parser", None) is not None:
+            spiders[host.removeprefix("www.")] = spider
+    return spiders
+
+
+def spider_for(url: str) -> Any:
+    """The spider class of a URL's host (``www.`` and sub-domains ignored), ``None`` for another site."""
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    spiders = _spiders_by_host()
+    while host:
+        if host in spiders:
+            return spiders[host]
+        host = host.partition(".")[2]
+    return None
 
 
 def parser_for(url: str) -> type[OutletParser]:
-    """The outlet parser for a URL's host (``www.`` ignored), else the generic one."""
-    host = (urlsplit(url).hostname or "").removeprefix("www.")
-    parsers = _parsers_by_host()
-    while host:
-        if host in parsers:
-            return parsers[host]
-        host = host.partition(".")[2]
-    return OutletParser
+    """The outlet parser for a URL's host, else the generic one."""
+    spider = spider_for(url)
+    return spider.parser if spider is not None else OutletParser
 
 
 def read_html(path: str | Path) -> str:
@@ -55,50 +57,37 @@ def read_html(path: str | Path) -> str:
 
 
 def extract_article(html: str, url: str, reference: datetime | None = None) -> dict[str, Any]:
-    """Extract and normalise one article page.
+    """The article a crawl would write for this page, as a dict.
+
+    The page is read by the outlet's parser (chosen by the URL's host) through :func:`corpus.build.read_article`
+    and passed through the crawl's pipelines (:class:`corpus.runner.ItemRunner`, without the storage ones,
+    with ``scope=all`` so that nothing is dropped for its topic). Besides the item's fields:
+    ``comments`` (the reader comments on this page, as the crawl writes them; ``comment_count`` counts
+    them), ``teaser_printed`` (whether the teaser is printed on the page, not only in its metadata) and,
+    when a pipeline dropped the article as a crawl would, ``dropped`` with the reason.
 
     Args:
         html: the page.
-        url: where it was fetched from (chooses the outlet parser, resolves links).
-        reference: when it was fetched, for relative dates ("vor 3 Stunden").
-
-    Returns:
-        title, kicker, teaser, authors, agencies, author_organizations, published_at, published_precision,
-        modified_at, section, keywords, image, paywalled, language, body, and
-        ``extraction`` (the layer that filled each field).
+        url: where it was fetched from.
+        reference: when it was fetched (relative dates such as "vor 3 Stunden" are read against it).
     """
+    from corpus.build import read_article, read_comments
+    from corpus.runner import ItemRunner
+    from corpus.tz import BERLIN
+
+    spider = spider_for(url)
     page = Page(url, html)
-    result = extract(page, parser_for(url))
-    values = result.values
-    raw_authors = values.get("authors")
-    byline = resolve_authors(
-        raw_authors if isinstance(raw_authors, list) else [],
-        raw_authors if isinstance(raw_authors, str) else None,
-    )
-    published = parse_date(values.get("published"), reference)
-    modified = parse_date(values.get("modified"), reference)
-    body = values.get("body")
-    image = values.get("image")
-    language = values.get("language")
-    return {
-        "url": url,
-        "title": clean_text(values.get("title")),
-        "kicker": clean_text(values.get("kicker")),
-        "teaser": clean_text(values.get("teaser")),
-        "authors": byline.authors,
-        "agencies": byline.agencies,
-        # a newsroom or the outlet credited instead of a person ("BR24 Redaktion", "kicker")
-        "author_organizations": [] if byline.authors or byline.agencies else list(values.get("organizations") or []),
-        "published_at": published.isoformat() if published else None,
-        "published_precision": published.precision if published else None,
-        "modified_at": modified.isoformat() if modified else None,
-        "section": clean_text(values.get("section")),
-        "keywords": list(values.get("keywords") or []),
-        "image": image,
-        "paywalled": bool(values.get("paywalled")),
-        "language": language.replace("_", "-").split("-")[0].lower() if isinstance(language, str) else None,
-        "body": clean_multiline(body.text) if body else None,
-        # the teaser is the printed standfirst, not only a description in the metadata
-        "teaser_printed": printed(page, values.get("teaser")),
-        "extraction": result.layers,
-    }
+    crawled_at = (reference.astimezone(BERLIN) if reference else datetime.now(BERLIN)).isoformat(timespec="seconds")
+    read = read_article(page, spider.parser if spider else OutletParser,
+                        outlet=spider.name if spider else (urlsplit(url).hostname or "web"),
+                        outlet_name=getattr(spider, "outlet_name", None), crawled_at=crawled_at)
+    comments, _ = read_comments(read.comments, read.article, outlet=read.article.outlet, crawled_at=crawled_at)
+    read.article.comment_count = len(comments)  # this page's: a crawl adds those of further comment pages
+    article, *rest = ItemRunner().run([read.article, *comments])
+    record = dataclasses.asdict(article.item)
+    record["comments"] = [dataclasses.asdict(c.item) for c in rest if not c.dropped]
+    # the teaser is the printed standfirst, not only a description in the metadata
+    record["teaser_printed"] = printed(page, record.get("teaser"))
+    if article.dropped:
+        record["dropped"] = article.dropped
+    return record

@@ -1,0 +1,168 @@
+"""Where articles are: links and dates from feeds, listings and sitemaps, as plain functions.
+
+Each reader takes a fetched response (or page) and returns what it lists; what to follow, and
+when to stop, are small decisions here too, so that all of it is tested without a crawler
+(``tests/test_discovery.py``). :class:`corpus.spider.OutletSpider` turns the answers into
+requests.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from corpus.extract import OutletParser, Page
+from corpus.extract.navigation import listing_dates, next_listing_page
+from corpus.normalize.dates import parse_date
+from corpus.sitemaps import Sitemap, parse_sitemap
+from corpus.tz import BERLIN
+
+# Never articles, whatever the outlet: files, feeds and technical paths.
+_FILE_EXTENSION = re.compile(r"\.(?:jpe?g|png|gif|webp|svg|pdf|mp[34]|xml|rss|json|zip|css|js)$", re.I)
+
+
+def as_date(value: date | datetime) -> date:
+    """The Berlin calendar day of a parsed date."""
+    return value.astimezone(BERLIN).date() if isinstance(value, datetime) else value
+
+
+@dataclass(frozen=True)
+class ArticleUrls:
+    """Which URLs are an outlet's article pages: its own host (``www.`` or not), no file, not in
+    ``deny_path``, and in the shape of ``article_path``."""
+
+    domain: str
+    article_path: re.Pattern[str]
+    deny_path: re.Pattern[str] | None = None
+
+    def __call__(self, url: str) -> bool:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").removeprefix("www.")
+        if parts.scheme not in ("http", "https") or host != self.domain:
+            return False
+        path = parts.path.rstrip("/") or "/"
+        if _FILE_EXTENSION.search(path) or (self.deny_path is not None and self.deny_path.search(path)):
+            return False
+        return bool(self.article_path.match(path))
+
+    def on_site(self, url: str) -> bool:
+        """A URL on the domain or one of its sub-domains (what the offsite filter lets through)."""
+        host = (urlsplit(url).hostname or "").lower()
+        return host == self.domain or host.endswith("." + self.domain)
+
+
+def feed_links(response: Any) -> list[str]:
+    """The links of an RSS 2.0 or Atom feed, absolute, in the feed's order."""
+    response.selector.remove_namespaces()
+    return [urljoin(response.url, link.strip())
+            for link in response.xpath("//item/link/text() | //entry/link/@href").getall()]
+
+
+def page_links(response: Any) -> list[str]:
+    """Every link of an HTML page, absolute and without fragment, each once, in page order."""
+    links: dict[str, None] = {}
+    for href in response.css("a::attr(href)").getall():
+        links.setdefault(response.urljoin(href.strip()).split("#", 1)[0], None)
+    return list(links)
+
+
+@dataclass
+class Listing:
+    """What a listing page says about paging back: its teasers' newest date and its next page."""
+
+    newest: date | None
+    next_url: str | None
+
+
+def read_listing(page: Page, parser: type[OutletParser]) -> Listing:
+    dates = [d for d in (parse_date(t) for t in listing_dates(page, parser)) if d is not None]
+    newest = max((as_date(d.value) for d in dates), default=None)
+    next_href = next_listing_page(page, parser)
+    return Listing(newest, urljoin(page.url, next_href) if next_href else None)
+
+
+def listing_stop(listing: Listing, page_no: int, max_pages: int, since: date | None) -> str | None:
+    """Why a backfill stops paging a listing here (``None``: it goes on): no next page, teasers older
+    than ``since`` (the backfill reached back far enough), or ``max_pages``."""
+    if listing.next_url is None:
+        return "no next page"
+    if since and listing.newest is not None and listing.newest < since:
+        return "since"
+    if page_no + 1 >= max_pages:
+        return "max_pages"
+    return None
+
+
+def cap(links: list[str], limit: int) -> tuple[list[str], int]:
+    """At most ``limit`` links (0: all), and how many were left out."""
+    if limit <= 0 or len(links) <= limit:
+        return links, 0
+    return links[:limit], len(links) - limit
+
+
+def read_sitemap(response: Any) -> Sitemap:
+    """The sitemap or sitemap index of a response (``kind`` empty, ``error`` set when it is none)."""
+    return parse_sitemap(response.body)
+
+
+@dataclass
+class SitemapLinks:
+    """The article links of a sitemap in the date window, with each one's news date and title."""
+
+    links: dict[str, dict[str, Any]] = field(default_factory=dict)
+    older: int = 0
+
+
+def sitemap_links(sitemap: Sitemap, base: str, oldest: date | None, is_article: Any,
+                  rebase: Any = lambda url: url) -> SitemapLinks:
+    """Article links of a sitemap (``urlset``) published on or after ``oldest`` (undated ones are kept)."""
+    found = SitemapLinks()
+    for entry in sitemap.entries:
+        loc = rebase(urljoin(base, entry.loc))
+        published = parse_date(entry.date)
+        if oldest and published is not None and as_date(published.value) < oldest:
+            found.older += 1
+            continue
+        if is_article(loc) and loc not in found.links:
+            found.links[loc] = {"sitemap_published": entry.date, "sitemap_title": entry.news_title}
+    return found
+
+
+@dataclass
+class Children:
+    """The child sitemaps of an index to read, and how many were left out (too deep, over budget)."""
+
+    take: list[str]
+    too_deep: int = 0
+    over_budget: int = 0
+
+
+class SitemapBudget:
+    """One budget of child sitemaps per crawl (``max_pages``), and a limit on nested indexes (``max_depth``)."""
+
+    def __init__(self, max_files: int, max_depth: int) -> None:
+        self.max_files = max_files
+        self.max_depth = max_depth
+        self.used = 0
+
+    def children(self, sitemap: Sitemap, base: str, depth: int, oldest: date | None,
+                 rebase: Any = lambda url: url) -> Children:
+        """The children of an index touched since ``oldest``, newest first (undated ones after, in order)."""
+        dated: list[tuple[str, date | None]] = []
+        for entry in sitemap.entries:
+            lastmod = parse_date(entry.lastmod)
+            modified = as_date(lastmod.value) if lastmod is not None else None
+            if oldest and modified is not None and modified < oldest:
+                continue  # a child sitemap not touched since the window began
+            dated.append((rebase(urljoin(base, entry.loc)), modified))
+        if not dated:
+            return Children([])
+        if depth + 1 > self.max_depth:
+            return Children([], too_deep=len(dated))
+        dated.sort(key=lambda child: (child[1] is not None, child[1] or date.min), reverse=True)
+        take = [url for url, _ in dated[:max(0, self.max_files - self.used)]]
+        self.used += len(take)
+        return Children(take, over_budget=len(dated) - len(take))
