@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.downloadermiddlewares.retry import get_retry_request
 
+from corpus.config import CrawlSettings
+
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
@@ -54,7 +56,7 @@ class RetryAfterMiddleware:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.max_wait = crawler.settings.getfloat("CORPUS_RETRY_AFTER_MAX", 600.0)
+        self.max_wait = CrawlSettings.from_settings(crawler.settings).retry_after_max
         self.saved: dict[str, tuple[float, Any]] = {}  # slot -> its delay and jitter before a back-off
 
     @classmethod
@@ -84,6 +86,7 @@ class RetryAfterMiddleware:
             slot.lastseen = _slot_now(slot)  # the wait counts from this answer, not from the request
         stats = self.crawler.stats
         stats.inc_value(f"corpus/retry_after/{response.status}")
+        assert self.crawler.spider is not None  # a response came: the spider is open
         retry = get_retry_request(request, spider=self.crawler.spider, reason=f"retry_after_{response.status}")
         if retry is None:
             logger.warning("%s answered %d (Retry-After %.0fs) too often; giving up on %s", key, response.status,

@@ -34,6 +34,8 @@ from collections import Counter
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from corpus.config import CrawlSettings
+
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
@@ -80,15 +82,16 @@ def launch_options(settings: BaseSettings) -> dict[str, Any]:
 
 def playwright_settings(settings: BaseSettings) -> dict[str, Any]:
     """The scrapy-playwright settings for a crawl that may render pages."""
+    config = CrawlSettings.from_settings(settings)
     values: dict[str, Any] = {
         "DOWNLOAD_HANDLERS": {"http": HANDLER, "https": HANDLER},
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
         "PLAYWRIGHT_LAUNCH_OPTIONS": launch_options(settings),
         "PLAYWRIGHT_MAX_CONTEXTS": 2,
-        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": settings.getint("CORPUS_BROWSER_MAX_PAGES", 4),
-        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": settings.getint("CORPUS_BROWSER_TIMEOUT", 30) * 1000,
+        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": config.browser_max_pages,
+        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": config.browser_timeout * 1000,
     }
-    if settings.getbool("CORPUS_BROWSER_BLOCK_MEDIA", True):
+    if config.browser_block_media:
         values["PLAYWRIGHT_ABORT_REQUEST"] = "corpus.browser.abort_media"
     return values
 
@@ -125,7 +128,7 @@ class BrowserMiddleware:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.per_context = max(1, crawler.settings.getint("CORPUS_BROWSER_CONTEXT_PAGES", 100))
+        self.per_context = max(1, CrawlSettings.from_settings(crawler.settings).browser_context_pages)
         self.pages = 0
         self.generation = 0
         self.in_flight: Counter[int] = Counter()

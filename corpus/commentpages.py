@@ -86,7 +86,7 @@ class CommentPages:
         from corpus.runs import run_name
 
         offset = len(earlier)
-        limit = max(0, self.spider.crawler.settings.getint("CORPUS_MAX_COMMENTS", 5000) - offset)
+        limit = max(0, self.spider.config.max_comments - offset)
         comments, capped = read_comments(reader, article, outlet=self.spider.name, offset=offset, limit=limit,
                                          crawl_run=run_name(self.spider.crawler))
         if capped:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 
+from corpus.config import CrawlSettings
 from corpus.health import FAILED_KEY
 from corpus.paths import data_dir
 from corpus.search.config import EsConfig
@@ -73,11 +74,12 @@ class CrawlRecord:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.config = EsConfig.from_settings(crawler.settings)
-        self.log_path = data_dir(crawler.settings.get("CORPUS_OUTPUT_DIR")) / "crawls.jsonl"
+        config = CrawlSettings.from_settings(crawler.settings)
+        self.log_path = data_dir(config.output_dir) / "crawls.jsonl"
         # under `corpus schedule`: the scheduler's run id, job, and where it collects the record
-        self.run_id = crawler.settings.get("CORPUS_RUN_ID") or None
-        self.job = crawler.settings.get("CORPUS_JOB") or None
-        record_file = crawler.settings.get("CORPUS_RECORD_FILE")
+        self.run_id = config.run_id or None
+        self.job = config.job or None
+        record_file = config.record_file
         self.record_file = Path(record_file) if record_file else None
 
     @classmethod

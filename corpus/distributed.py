@@ -8,9 +8,9 @@ needs on top of it:
 - **Nothing lost when a worker dies.** scrapy-redis removes a request from the
   queue when a worker takes it, so a worker killed mid-request loses it (and
   the duplicate filter keeps anyone else from fetching it). Here a taken
-  request is also kept in the worker's "processing" hash until its callback
-  has run to the end (its items through the pipelines, its follow-up requests
-  in the shared queue); every
+  request is also kept in the worker's "processing" hash until its output has
+  been handled to the end (its items through the pipelines, its follow-up
+  requests in the shared queue: :mod:`corpus.done`); every
   worker keeps a heartbeat key, and the others put a dead worker's unfinished
   requests back into the queue. A page in flight at a crash is fetched again
   (at least once), none is lost.
@@ -41,11 +41,12 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
+from scrapy.utils.request import request_from_dict
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
-from corpus.frontier import when_done
+from corpus.done import TRACK, OutputTracker
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -91,8 +92,9 @@ class ReliableQueue(PriorityQueue):
         data = self.server.eval(_POP, 2, self.key, self.processing_key, token)
         if not data:
             return None
-        request = self._decode_request(data)
+        request = request_from_dict(self.serializer.loads(data), spider=self.spider)
         request.meta[TOKEN] = token
+        request.meta[TRACK] = ("redis", token)  # corpus.done reports it once its output is handled
         return request
 
 
@@ -106,9 +108,12 @@ class RedisScheduler(Scheduler):
         instance.worker = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         crawler.signals.connect(instance._request_dropped, signal=signals.request_dropped)
         # a taken request is done once its output was handled to the end (follow-ups in Redis)
-        crawler.signals.connect(lambda spider: when_done(crawler, instance.ack), signal=signals.spider_opened,
-                                weak=False)
+        OutputTracker.of(crawler).listen(instance._done)
         return instance
+
+    def _done(self, key: Any) -> None:
+        if isinstance(key, tuple) and key[0] == "redis":
+            self.server.hdel(self.queue.processing_key, key[1])
 
     def _key(self, name: str) -> str:
         return self.queue.key.rsplit(":", 1)[0] + ":" + name
@@ -145,7 +150,7 @@ class RedisScheduler(Scheduler):
                 continue  # another worker is on it
             processing = self._key(f"processing:{other}")
             for data in self.server.hvals(processing):
-                self.queue.push(self.queue._decode_request(data))
+                self.queue.push(request_from_dict(self.queue.serializer.loads(data), spider=self.spider))
                 moved += 1
             self.server.delete(processing)
             self.server.srem(self._key("workers"), other)

@@ -13,18 +13,19 @@ are gone. This scheduler keeps the frontier in one SQLite file,
 - ``queue``: every queued request, serialised, with its priority; a request
   handed to the downloader is marked *taken*, not removed.
 
-A taken request is removed only after its callback or errback has run to the
-end (its items through the pipelines, its follow-up requests queued) **and**
-after a checkpoint has made those items durable: every
-``CORPUS_JOB_CHECKPOINT`` seconds and at the close, the JSON Lines feeds are
-flushed and every pipeline with a ``checkpoint()`` method is asked to write
-what it holds (the Elasticsearch pipeline flushes its bulk buffer, the local
-state records its comments); then the finished requests are removed in one
-transaction. A restart with the same ``JOBDIR`` puts the requests that were
-taken back into the queue: a page whose items may not have reached the output
-is fetched again (at least once), none is lost. Elasticsearch documents have
-stable ids, so a page indexed twice overwrites itself; its version does not
-change when its content did not.
+A taken request is removed only after its callback or errback output has been
+handled to the end (its items through the pipelines, its follow-up requests
+queued: :mod:`corpus.done`) **and** after a checkpoint has made those items
+durable: every ``CORPUS_JOB_CHECKPOINT`` seconds and at the close, the JSON
+Lines feeds are flushed (:mod:`corpus.feedstorage`) and the ``checkpoint``
+signal (:mod:`corpus.signals`) asks every receiver to write what it holds (the
+Elasticsearch pipeline flushes its bulk buffer, the local state records its
+comments); then the finished requests are removed in one transaction. A
+restart with the same ``JOBDIR`` puts the requests that were taken back into
+the queue: a page whose items may not have reached the output is fetched
+again (at least once), none is lost. Elasticsearch documents have stable ids,
+so a page indexed twice overwrites itself; its version does not change when
+its content did not.
 
 Only one crawl at a time uses a JOBDIR: it holds ``<JOBDIR>/lock``, and a second
 crawl started on the same directory exits with one line naming the first.
@@ -33,7 +34,8 @@ A retry or redirect of a taken request replaces its row; a duplicate
 redirect target removes it. Requests that cannot be serialised (a callback
 that is not a spider method) stay in memory, with a warning.
 
-Without ``JOBDIR`` this is Scrapy's scheduler, unchanged.
+Without ``JOBDIR`` this is Scrapy's scheduler, unchanged. Why not Scrapy's own
+``JOBDIR`` support, and the measurements behind it: ``docs/frontier.md``.
 """
 
 from __future__ import annotations
@@ -46,14 +48,17 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scrapy import Request as ScrapyRequest
-from scrapy import signals
-from scrapy.core.scheduler import Scheduler
+from scrapy.core.scheduler import BaseScheduler, Scheduler
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from scrapy.utils.job import job_dir
 from scrapy.utils.request import request_from_dict
 from twisted.internet import defer, task
 from twisted.python.failure import Failure
+
+from corpus import signals
+from corpus.config import CrawlSettings
+from corpus.done import TRACK, OutputTracker
+from corpus.feedstorage import flush_all
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -205,53 +210,41 @@ def unlock_jobdir(directory: str | Path) -> None:
         os.close(fd)  # closing the descriptor releases the flock
 
 
-def when_done(crawler: Crawler, callback: Any) -> None:
-    """Call ``callback(request)`` when a request's callback or errback output was handled to the end.
+class DurableScheduler(BaseScheduler):
+    """Scrapy's scheduler interface over the frontier above; without ``JOBDIR``, Scrapy's own scheduler.
 
-    Scrapy's scraper calls ``finish_response`` then: its items have been through the pipelines and
-    its follow-up requests are queued (a spider middleware sees the output earlier, while Scrapy
-    still holds up to CONCURRENT_ITEMS of it). Call after the spider opened.
+    Only public interfaces: :class:`~scrapy.core.scheduler.BaseScheduler`, the request
+    (de)serialisation of :mod:`scrapy.utils.request`, the crawl's signals, the ``FEEDS`` setting,
+    :mod:`corpus.done` for the moment a request is done, :mod:`corpus.feedstorage` for the feeds
+    and the ``checkpoint`` signal (:mod:`corpus.signals`) for the pipelines.
     """
-    slot = crawler.engine.scraper.slot
-    original = slot.finish_response
 
-    def finish_response(result: Any, request: Request) -> None:
-        original(result, request)
-        callback(request)
-
-    slot.finish_response = finish_response
-
-
-class DurableScheduler(Scheduler):
-    """Scrapy's scheduler; with ``JOBDIR``, the frontier above instead of Scrapy's disk queues."""
+    def __init__(self, crawler: Crawler, frontier: Frontier) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.frontier = frontier
+        self.fingerprinter = crawler.request_fingerprinter
+        self.checkpoint_every = CrawlSettings.from_settings(crawler.settings).job_checkpoint
+        self.spider: Spider | None = None
+        self._finished: list[int] = []  # rows whose output was handled, not yet durable
+        self._memory: deque[Request] = deque()  # requests that cannot be serialised
+        self._checkpointing: defer.Deferred[None] | None = None
+        self._loop: task.LoopingCall | None = None
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> DurableScheduler:
-        instance = super().from_crawler(crawler)
-        instance.crawler = crawler
+    def from_crawler(cls, crawler: Crawler) -> Any:
         directory = job_dir(crawler.settings)
-        instance.frontier = None
-        if directory:
-            lock_jobdir(directory)  # the crawl command checked it already, with a clean exit; this covers runspider
-            fifo = "fifo" in str(crawler.settings.get("SCHEDULER_DISK_QUEUE", "")).lower()
-            instance.frontier = Frontier(Path(directory) / "frontier.sqlite", fifo=fifo)
-        instance.checkpoint_every = crawler.settings.getfloat("CORPUS_JOB_CHECKPOINT", 2.0)
-        instance._finished: list[int] = []  # rows whose callback has run, not yet durable
-        instance._memory: deque[Request] = deque()  # requests that cannot be serialised
-        instance._checkpointing: defer.Deferred[None] | None = None
-        instance._loop: task.LoopingCall | None = None
-        return instance
-
-    def _dqdir(self, jobdir: str | None) -> str | None:
-        return None  # Scrapy's disk queues are not used: with JOBDIR, the frontier holds the queue
+        if not directory:
+            return Scheduler.from_crawler(crawler)
+        lock_jobdir(directory)  # the crawl command checked it already, with a clean exit; this covers runspider
+        fifo = "fifo" in str(crawler.settings.get("SCHEDULER_DISK_QUEUE", "")).lower()
+        scheduler = cls(crawler, Frontier(Path(directory) / "frontier.sqlite", fifo=fifo))
+        OutputTracker.of(crawler).listen(scheduler._done)
+        return scheduler
 
     # --- Scrapy's scheduler interface ----------------------------------------------------
     def open(self, spider: Spider) -> Any:
-        if self.frontier is None:
-            return super().open(spider)
         self.spider = spider
-        self.fingerprinter = self.crawler.request_fingerprinter
-        self.df.open()  # Scrapy's duplicate filter is not used with JOBDIR (the frontier's `seen` is)
         recovered = self.frontier.recover()
         queued, seen = self.frontier.queued(), self.frontier.seen_count()
         if recovered:
@@ -264,20 +257,17 @@ class DurableScheduler(Scheduler):
         if (Path(self.frontier.path.parent) / "requests.queue").exists():
             logger.warning("JOBDIR %s holds a queue in Scrapy's own format (requests.queue), which this crawler "
                            "does not read; start a new JOBDIR", self.frontier.path.parent)
-        self.crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
+        self._warn_about_feeds()
         self._loop = task.LoopingCall(self._tick)
         self._loop.start(self.checkpoint_every, now=False)
         return None
 
     def close(self, reason: str) -> Any:
-        if self.frontier is None:
-            return super().close(reason)
         if self._loop is not None and self._loop.running:
             self._loop.stop()
         return deferred_from_coro(self._close(reason))
 
     async def _close(self, reason: str) -> None:
-        assert self.frontier is not None
         if self._checkpointing is not None:
             await maybe_deferred_to_future(self._checkpointing)
         await self.checkpoint()
@@ -290,21 +280,14 @@ class DurableScheduler(Scheduler):
                         self.frontier.path.parent, left + taken, taken)
         self.frontier.close()
         unlock_jobdir(self.frontier.path.parent)
-        self.df.close(reason)
 
     def has_pending_requests(self) -> bool:
-        if self.frontier is None:
-            return super().has_pending_requests()
         return bool(self._memory) or self.frontier.waiting > 0
 
     def __len__(self) -> int:
-        if self.frontier is None:
-            return super().__len__()
         return len(self._memory) + self.frontier.waiting
 
     def enqueue_request(self, request: Request) -> bool:
-        if self.frontier is None:
-            return super().enqueue_request(request)
         fp = None if request.dont_filter else self.fingerprinter.fingerprint(request)
         try:
             data = pickle.dumps(request.to_dict(spider=self.spider), protocol=4)
@@ -323,8 +306,6 @@ class DurableScheduler(Scheduler):
         return True
 
     def next_request(self) -> Request | None:
-        if self.frontier is None:
-            return super().next_request()
         if self._memory:
             request = self._memory.pop()
             self.stats.inc_value("scheduler/dequeued/memory")
@@ -335,13 +316,13 @@ class DurableScheduler(Scheduler):
             row, data = found
             request = request_from_dict(pickle.loads(data), spider=self.spider)
             request.meta[KEY] = row
+            request.meta[TRACK] = ("jobdir", row)  # corpus.done reports it once its output is handled
             self.stats.inc_value("scheduler/dequeued/disk")
         self.stats.inc_value("scheduler/dequeued")
         return request
 
     # --- the rest ------------------------------------------------------------------------
     def _enqueue_in_memory(self, request: Request, fp: bytes | None, exc: Exception) -> bool:
-        assert self.frontier is not None
         if fp is not None and not self.frontier.db.execute("INSERT OR IGNORE INTO seen VALUES (?)", (fp,)).rowcount:
             self._filtered(request)
             return False
@@ -354,31 +335,23 @@ class DurableScheduler(Scheduler):
         return True
 
     def _filtered(self, request: Request) -> None:
-        self.df.log(request, self.spider)  # the engine sends request_dropped
+        """A request seen before (the engine then sends ``request_dropped``)."""
+        self.stats.inc_value("dupefilter/filtered")
+        logger.debug("Filtered duplicate request: %s", request)
 
-    def _done(self, request: Request) -> None:
-        row = request.meta.get(KEY)
-        if row is not None:
-            self._finished.append(row)
+    def _done(self, key: Any) -> None:
+        if isinstance(key, tuple) and key[0] == "jobdir":
+            self._finished.append(key[1])
 
-    def _spider_opened(self, spider: Spider) -> None:
-        when_done(self.crawler, self._done)
-        feeds = getattr(self._feed_exporter(), "slots", [])
-        for feed in feeds:
-            if not hasattr(feed.storage, "path"):
-                logger.warning("JOBDIR: the feed %s is stored only when the crawl ends; a killed crawl loses it",
-                               feed.uri)
-            elif feed.feed_options.get("overwrite"):
+    def _warn_about_feeds(self) -> None:
+        """Feeds that a kill would lose or that the next run would overwrite (from the FEEDS setting)."""
+        for uri, options in self.crawler.settings.getdict("FEEDS").items():
+            scheme = str(uri).split("://", 1)[0] if "://" in str(uri) else "file"
+            if scheme not in ("file", ""):
+                logger.warning("JOBDIR: the feed %s is stored only when the crawl ends; a killed crawl loses it", uri)
+            elif (options or {}).get("overwrite"):
                 logger.warning("JOBDIR with an overwriting feed (-O %s): the next run of this job replaces what "
-                               "this one wrote; use -o to append", feed.uri)
-
-    def _feed_exporter(self) -> Any:
-        from scrapy.extensions.feedexport import FeedExporter
-
-        for extension in self.crawler.extensions.middlewares:
-            if isinstance(extension, FeedExporter):
-                return extension
-        return None
+                               "this one wrote; use -o to append", uri)
 
     def _tick(self) -> defer.Deferred[None] | None:
         if self._checkpointing is not None or not self._finished:
@@ -396,38 +369,10 @@ class DurableScheduler(Scheduler):
 
     async def checkpoint(self) -> None:
         """Make the items of finished requests durable, then remove those requests from the queue."""
-        if self.frontier is None:
-            return
         rows, self._finished = self._finished, []
-        for feed in getattr(self._feed_exporter(), "slots", []):
-            file = getattr(feed, "file", None)
-            if file is not None and not getattr(file, "closed", False):
-                file.flush()
-        scraper = getattr(self.crawler.engine, "scraper", None)
-        pipelines = getattr(getattr(scraper, "itemproc", None), "middlewares", ())
-        for pipeline in pipelines:
-            method = getattr(pipeline, "checkpoint", None)
-            if method is not None:
-                result = method()
-                if hasattr(result, "__await__"):
-                    await result
+        flush_all()  # the JSON Lines feeds (corpus.feedstorage)
+        await self.crawler.signals.send_catch_log_async(signal=signals.checkpoint)
         if rows:
             self.frontier.remove(rows)
             self.stats.inc_value("corpus/jobdir/done", len(rows))
             logger.debug("JOBDIR checkpoint: %d requests done", len(rows))
-
-
-class FrontierMiddleware:
-    """Spider middleware: a request a callback yields is new, even if it copied its parent's meta."""
-
-    def process_spider_output(self, response: Any, result: Iterable[Any], spider: Any = None) -> Iterable[Any]:
-        for output in result:
-            if isinstance(output, ScrapyRequest):
-                output.meta.pop(KEY, None)
-            yield output
-
-    async def process_spider_output_async(self, response: Any, result: Any, spider: Any = None) -> Any:
-        async for output in result:
-            if isinstance(output, ScrapyRequest):
-                output.meta.pop(KEY, None)
-            yield output

@@ -25,6 +25,8 @@ from scrapy.exceptions import (
 )
 from scrapy.logformatter import LogFormatter, LogFormatterResult
 
+from corpus.config import CrawlSettings
+
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
@@ -80,7 +82,7 @@ class CrawlHealth:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlHealth:
-        if not crawler.settings.getbool("CORPUS_HEALTH_ENABLED"):
+        if not CrawlSettings.from_settings(crawler.settings).health_enabled:
             raise NotConfigured("CORPUS_HEALTH_ENABLED is False")
         ext = cls(crawler)
         network_filter = NetworkErrorFilter()

@@ -16,7 +16,7 @@ import inspect
 from dataclasses import dataclass
 from functools import lru_cache
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.settings import Settings
@@ -66,7 +66,8 @@ class ItemRunner:
         self.settings = settings or project_settings()
         self.spider = spider or SimpleNamespace(name="extract", scope="all",
                                                 args=SimpleNamespace(incremental=False))
-        self.crawler = SimpleNamespace(settings=self.settings, spider=self.spider)
+        # what the pipelines read of a crawler (typed as Any: it is not a Crawler)
+        self.crawler: Any = cast(Any, SimpleNamespace(settings=self.settings, spider=self.spider))
         self.crawler.stats = MemoryStatsCollector(self.crawler)
         self.crawler.signals = SignalManager(self.crawler)
         self.pipelines: list[Any] = []

@@ -106,7 +106,10 @@ CORPUS_STATE_FILE = _env("CORPUS_STATE_FILE", "")
 #   requests in flight at a kill are fetched again, nothing is lost. Write the feed with -o (append)
 #   or the default dated file, not -O: -O replaces the earlier run's output.
 SCHEDULER = "corpus.frontier.DurableScheduler"
-SPIDER_MIDDLEWARES = {"corpus.frontier.FrontierMiddleware": 20}
+# tells the frontiers (JOBDIR, Redis) when a request's output has been handled (corpus/done.py)
+SPIDER_MIDDLEWARES = {"corpus.done.OutputTrackerMiddleware": 20}
+# local feeds whose buffers a JOBDIR checkpoint can flush (corpus/feedstorage.py)
+FEED_STORAGES = {"": "corpus.feedstorage.DurableFileStorage", "file": "corpus.feedstorage.DurableFileStorage"}
 # CORPUS_JOB_CHECKPOINT (float seconds, default 2): with JOBDIR, how often the output is flushed
 #   (feeds, the Elasticsearch bulk buffer) and the requests whose items it holds are marked done.
 CORPUS_JOB_CHECKPOINT = _env_float("CORPUS_JOB_CHECKPOINT", 2.0)

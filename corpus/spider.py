@@ -28,7 +28,9 @@ from corpus import discovery
 from corpus import stats as names
 from corpus.build import read_article
 from corpus.commentpages import CommentPages
+from corpus.config import CrawlSettings
 from corpus.crawlargs import CrawlArgs, validate_args
+from corpus.done import errback_output
 from corpus.extract import OutletParser, Page
 from corpus.extract.page import page_text
 from corpus.normalize.dates import parse_date
@@ -140,22 +142,23 @@ class OutletSpider(scrapy.Spider):
     def seen(self) -> SeenFilter | None:
         """The incremental filter (``None`` when the crawl fetches every article link)."""
         settings = self.crawler.settings
-        if not (self.args.incremental and settings.getbool("CORPUS_INCREMENTAL", True)):
+        if not (self.args.incremental and self.config.incremental):
             return None
         from corpus.search.config import EsConfig
         from corpus.state import local_state
         from corpus.topics import default_tagger
 
-        days = self.revisit_days if self.revisit_days is not None else settings.getfloat("CORPUS_REVISIT_DAYS", 3)
+        days = self.revisit_days if self.revisit_days is not None else self.config.revisit_days
         # the identity of this crawl's scope: articles another scope dropped are fetched again
-        scope = None if self.scope == "all" else default_tagger(settings.get("CORPUS_TOPIC_TERMS_FILE") or None).digest
+        scope = None if self.scope == "all" else default_tagger(self.config.topic_terms_file or None).digest
         return SeenFilter(days, es=EsConfig.from_settings(settings), local=local_state(settings),
                           stats=self.crawler.stats, scope=scope)
 
     def article_requests(self, urls: list[str], source: str, page_url: str, setting: str,
                          meta: dict[str, dict[str, Any]] | None = None) -> Iterator[scrapy.Request]:
         """Requests for the article links of one page: capped by ``setting``, minus what the corpus has."""
-        urls, left = discovery.cap(list(dict.fromkeys(urls)), self.crawler.settings.getint(setting))
+        limit = getattr(self.config, setting.removeprefix("CORPUS_").lower())
+        urls, left = discovery.cap(list(dict.fromkeys(urls)), limit)
         if left:
             self.crawler.stats.inc_value(names.LINKS_CAPPED, left)
             logger.warning("%s %s lists %d article links; following the first %d (%s), %d left out",
@@ -260,7 +263,12 @@ class OutletSpider(scrapy.Spider):
 
     @cached_property
     def sitemap_budget(self) -> discovery.SitemapBudget:
-        return discovery.SitemapBudget(self.args.max_pages, self.crawler.settings.getint("CORPUS_SITEMAP_MAX_DEPTH", 2))
+        return discovery.SitemapBudget(self.args.max_pages, self.config.sitemap_max_depth)
+
+    @cached_property
+    def config(self) -> CrawlSettings:
+        """The crawl's ``CORPUS_*`` settings, typed."""
+        return CrawlSettings.from_settings(self.crawler.settings)
 
     def _warn_once(self, key: str, message: str, *args: Any) -> None:
         """A warning the first time, debug lines after (the stats count every case)."""
@@ -310,12 +318,16 @@ class OutletSpider(scrapy.Spider):
         yield from self.comment_pages.page(response, article, comments, pages, visited)
 
     def comment_page_failed(self, failure: Any) -> Iterator[Any]:
-        yield from self.comment_pages.failed(failure)
+        return errback_output(self.crawler, failure.request, self.comment_pages.failed(failure))
 
     _comment_page_failed = comment_page_failed  # the errback's name in requests an earlier version queued
 
-    def on_error(self, failure: Any) -> None:
-        """Log a failed request in one line (no traceback) and count it by kind."""
+    def on_error(self, failure: Any) -> Iterator[Any]:
+        """Log a failed request in one line (no traceback) and count it by kind; it has no output."""
+        self._count_failure(failure)
+        return errback_output(self.crawler, failure.request, None)
+
+    def _count_failure(self, failure: Any) -> None:
         request, stats = failure.request, self.crawler.stats
         response = getattr(failure.value, "response", None)
         if response is not None:  # HttpError: the server answered, with an error status

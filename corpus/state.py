@@ -273,6 +273,7 @@ class SeenFilter:
     def _es_lookup(self, ids: list[str]) -> dict[str, Known]:
         from elasticsearch import Elasticsearch, NotFoundError
 
+        assert self.es is not None  # only asked with Elasticsearch configured
         if self._client is None:
             kwargs = self.es.client_kwargs()
             kwargs["request_timeout"] = min(5.0, float(kwargs.get("request_timeout") or 5.0))

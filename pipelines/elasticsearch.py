@@ -22,6 +22,7 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 
+from corpus import signals
 from corpus.runs import run_name
 from corpus.search.config import EsConfig
 from corpus.search.indexer import DeadLetter, Indexer
@@ -53,7 +54,9 @@ class ElasticsearchPipeline(BasePipeline):
         config = EsConfig.from_settings(crawler.settings)
         if not config.enabled:
             raise NotConfigured("no Elasticsearch configured (set ELASTICSEARCH_URL to index)")
-        return cls(crawler, config)
+        pipeline = cls(crawler, config)
+        crawler.signals.connect(pipeline.checkpoint, signal=signals.checkpoint)
+        return pipeline
 
     def deadletter_path(self) -> Path:
         """``<dir>/<spider>/<run>.jsonl``: the crawl's own file, even beside a crawl started in the same second."""
@@ -93,7 +96,7 @@ class ElasticsearchPipeline(BasePipeline):
         return item
 
     async def checkpoint(self) -> None:
-        """Write what the bulk buffer holds (asked for by the JOBDIR frontier before it marks pages done)."""
+        """Write what the bulk buffer holds (the ``checkpoint`` signal: the JOBDIR frontier marks pages done next)."""
         if self.indexer is not None:
             await self.indexer.flush()
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict
 
+from corpus import signals
+from corpus.config import CrawlSettings
 from corpus.items import Article, Comment
 from corpus.normalize.urls import content_hash
 from corpus.search.config import EsConfig
@@ -37,13 +39,14 @@ class StatePipeline(BasePipeline):
             self.local = local_state(self.settings)
         # comments handed on but not yet durable in the output: id -> (id, article id, content hash)
         self.pending: dict[str, tuple[str, str | None, str | None]] = {}
+        crawler.signals.connect(self.checkpoint, signal=signals.checkpoint)
 
     @property
     def incremental(self) -> bool:
         """Whether this crawl writes only what is new (``incremental`` argument and ``CORPUS_INCREMENTAL``)."""
         spider = getattr(self.crawler, "spider", None)
         args = getattr(spider, "args", None)
-        return self.settings.getbool("CORPUS_INCREMENTAL", True) and getattr(args, "incremental", True)
+        return CrawlSettings.from_settings(self.settings).incremental and getattr(args, "incremental", True)
 
     def process_item(self, item: Article | Comment) -> Article | Comment:
         if self.local is None:
@@ -55,7 +58,7 @@ class StatePipeline(BasePipeline):
                 item.modified_at = item.modified_at or item.crawled_at
                 self.stats.inc_value("corpus/state/changed")
             return item
-        if not self.incremental:  # a complete crawl writes every comment it finds
+        if not self.incremental or item.id is None:  # a complete crawl writes every comment it finds
             return item
         digest = content_hash(item.author, item.title, item.text)
         waiting = self.pending.get(item.id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict
 
+from corpus.config import CrawlSettings
 from corpus.items import Article, Comment
 from corpus.state import local_state
 from corpus.topics import default_tagger
@@ -21,13 +22,14 @@ from pipelines._base import BasePipeline
 class TopicsPipeline(BasePipeline):
     def __init__(self, crawler) -> None:  # type: ignore[no-untyped-def]
         super().__init__(crawler)
-        self.tagger = default_tagger(self.settings.get("CORPUS_TOPIC_TERMS_FILE") or None)
+        self.config = CrawlSettings.from_settings(self.settings)
+        self.tagger = default_tagger(self.config.topic_terms_file or None)
         self.kept: dict[str, list[str]] = {}  # articles that passed (id -> countries), for their comments
 
     @property
     def keep_all(self) -> bool:
         spider = getattr(self.crawler, "spider", None)
-        return getattr(spider, "scope", self.settings.get("CORPUS_SCOPE", "in")) == "all"
+        return getattr(spider, "scope", self.config.scope) == "all"
 
     def process_item(self, item: Article | Comment) -> Article | Comment:
         if isinstance(item, Article):
@@ -39,7 +41,7 @@ class TopicsPipeline(BasePipeline):
             item.terms_digest = self.tagger.digest
             self.stats.inc_value(f"corpus/scope/{'in' if result.in_scope else 'out'}")
             if not result.in_scope and not self.keep_all:
-                if item.id and self.settings.getbool("CORPUS_INCREMENTAL", True):
+                if item.id and self.config.incremental:
                     # not fetched again by the same scope; a wider scope or other terms decide again
                     local_state(self.settings).record_seen(asdict(item), terms=self.tagger.digest)
                 raise self.drop("out of scope", "article", level=logging.INFO)

@@ -70,6 +70,7 @@ class Command(ScrapyCrawlCommand):
                 check(opts.spargs)
             except ValueError as exc:
                 raise UsageError(str(exc)) from None
+        assert self.settings is not None
         if getattr(spider_cls, "browser", False):
             from corpus.browser import BrowserUnavailable, chromium_path
 

@@ -311,9 +311,10 @@ class GenericLayer(Layer):
             copy.deepcopy(self.page.tree), url=self.page.url, include_comments=False, include_tables=False,
             include_links=True, deduplicate=False, with_metadata=False, fast=True,
         )
-        if document is None or document.body is None:
+        tree = getattr(document, "body", None)  # a Document (a dict only with as_dict=True, not asked for)
+        if tree is None:
             return None
-        blocks = prune_links(blocks_from_tree(document.body))
+        blocks = prune_links(blocks_from_tree(tree))
         return Body(paragraphs=[b.text for b in blocks], subheadings=[b.text for b in blocks if b.kind == "head"])
 
     def language(self) -> str | None:

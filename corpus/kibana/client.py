@@ -79,7 +79,7 @@ async def import_objects(target: KibanaTarget, ndjson: bytes, timeout: float = 1
     """Import saved objects with overwrite; returns Kibana's answer (``success``, results, ``errors``)."""
     import aiohttp
 
-    connector = aiohttp.TCPConnector(ssl=None if target.verify_certs else False)
+    connector = aiohttp.TCPConnector(ssl=True if target.verify_certs else False)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as session:
         await wait_ready(session, target, timeout)
         form = aiohttp.FormData()

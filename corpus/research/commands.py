@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
+from corpus.research.export import Format
 from corpus.research.query import COUNTRIES, Filters, QueryError
 
 
@@ -171,8 +172,7 @@ def _export(args: argparse.Namespace, out: TextIO) -> int:
     from corpus.research.export import row, write
 
     path = Path(args.output)
-    fmt = args.format or {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(
-        path.suffix.lower())
+    fmt: Format | None = args.format or _SUFFIXES.get(path.suffix.lower())
     if fmt is None:
         raise QueryError(f"give --format (csv, parquet or jsonl); {path.name!r} does not say which")
     comments = args.items == "comments"
@@ -189,6 +189,9 @@ def _export(args: argparse.Namespace, out: TextIO) -> int:
         written = write(rows(), path, fmt, comments)
     print(f"{written} {args.items} written to {path} ({fmt}; {store.description})", file=sys.stderr)
     return 0
+
+
+_SUFFIXES: dict[str, Format] = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 
 def _cite(args: argparse.Namespace, out: TextIO) -> int:

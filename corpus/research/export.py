@@ -64,7 +64,7 @@ def published_utc(published: str | None, precision: str | None) -> datetime | No
 def row(item: dict[str, Any], comments: bool = False) -> dict[str, Any]:
     """The export row of one item."""
     columns = COMMENT_COLUMNS if comments else ARTICLE_COLUMNS
-    image = item.get("image") if isinstance(item.get("image"), dict) else {}
+    image: dict[str, Any] = item["image"] if isinstance(item.get("image"), dict) else {}
     archive = item.get("archive")
     derived = {
         "published_date": (day.isoformat() if (day := berlin_day(item.get("published_at"),

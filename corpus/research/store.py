@@ -52,8 +52,8 @@ def period_key(item: dict[str, Any], period: str) -> str | None:
     if period in ("month", "year"):
         if not published:
             return None
-        day = berlin_day(published, precision) or date.fromisoformat(published[:7] + "-01")
-        return day.strftime("%Y-%m") if period == "month" else str(day.year)
+        month_day = berlin_day(published, precision) or date.fromisoformat(published[:7] + "-01")
+        return month_day.strftime("%Y-%m") if period == "month" else str(month_day.year)
     day = berlin_day(published, precision)
     if day is None:
         return None
@@ -200,7 +200,7 @@ class EsStore:
                               else []}}
         else:
             dated = query
-        sources = []
+        sources: list[dict[str, Any]] = []
         for name in by:
             if name in PERIODS:
                 sources.append({name: {"date_histogram": {

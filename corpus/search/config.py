@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from corpus.config import default, read
 from corpus.paths import data_dir
 
 if TYPE_CHECKING:
@@ -74,16 +75,17 @@ class EsConfig:
     username: str | None = None
     password: str | None = None
     ca_certs: str | None = None
-    verify_certs: bool = True
-    request_timeout: float = 30.0
-    prefix: str = "corpus"
-    chunk_size: int = 500
-    chunk_bytes: int = 10 * 1024 * 1024
-    flush_interval: float = 5.0
-    max_retries: int = 5
-    retry_backoff: float = 1.0
-    max_backoff: float = 30.0
-    outage_pause: float = 30.0
+    # defaults: written once, in corpus/settings.py (with their meaning)
+    verify_certs: bool = bool(default("CORPUS_ES_VERIFY_CERTS"))
+    request_timeout: float = float(default("CORPUS_ES_TIMEOUT"))
+    prefix: str = str(default("CORPUS_ES_PREFIX"))
+    chunk_size: int = int(default("CORPUS_ES_CHUNK_SIZE"))
+    chunk_bytes: int = int(default("CORPUS_ES_CHUNK_BYTES"))
+    flush_interval: float = float(default("CORPUS_ES_FLUSH_INTERVAL"))
+    max_retries: int = int(default("CORPUS_ES_MAX_RETRIES"))
+    retry_backoff: float = float(default("CORPUS_ES_RETRY_BACKOFF"))
+    max_backoff: float = float(default("CORPUS_ES_MAX_BACKOFF"))
+    outage_pause: float = float(default("CORPUS_ES_OUTAGE_PAUSE"))
     deadletter_dir: str = ""  # "" = <data directory>/deadletter (corpus/paths.py)
     log_calls: bool = False  # log every HTTP call of the client (LOG_LEVEL=DEBUG)
 
@@ -100,23 +102,23 @@ class EsConfig:
         hosts, username, password = _without_credentials(_split(settings.get("CORPUS_ES_HOSTS")))
         return cls(
             hosts=hosts,
-            api_key=settings.get("CORPUS_ES_API_KEY") or None,
-            username=settings.get("CORPUS_ES_USERNAME") or username,
-            password=settings.get("CORPUS_ES_PASSWORD") or password,
-            ca_certs=settings.get("CORPUS_ES_CA_CERTS") or None,
-            verify_certs=settings.getbool("CORPUS_ES_VERIFY_CERTS", True),
-            request_timeout=settings.getfloat("CORPUS_ES_TIMEOUT", 30.0),
-            prefix=settings.get("CORPUS_ES_PREFIX", "corpus"),
-            chunk_size=settings.getint("CORPUS_ES_CHUNK_SIZE", 500),
-            chunk_bytes=settings.getint("CORPUS_ES_CHUNK_BYTES", 10 * 1024 * 1024),
-            flush_interval=settings.getfloat("CORPUS_ES_FLUSH_INTERVAL", 5.0),
-            max_retries=settings.getint("CORPUS_ES_MAX_RETRIES", 5),
-            retry_backoff=settings.getfloat("CORPUS_ES_RETRY_BACKOFF", 1.0),
-            max_backoff=settings.getfloat("CORPUS_ES_MAX_BACKOFF", 30.0),
-            outage_pause=settings.getfloat("CORPUS_ES_OUTAGE_PAUSE", 30.0),
-            deadletter_dir=settings.get("CORPUS_ES_DEADLETTER_DIR")
-            or str(data_dir(settings.get("CORPUS_OUTPUT_DIR")) / "deadletter"),
-            log_calls=str(settings.get("LOG_LEVEL", "INFO")).upper() == "DEBUG",
+            api_key=read(settings, "CORPUS_ES_API_KEY", str) or None,
+            username=read(settings, "CORPUS_ES_USERNAME", str) or username,
+            password=read(settings, "CORPUS_ES_PASSWORD", str) or password,
+            ca_certs=read(settings, "CORPUS_ES_CA_CERTS", str) or None,
+            verify_certs=read(settings, "CORPUS_ES_VERIFY_CERTS", bool),
+            request_timeout=read(settings, "CORPUS_ES_TIMEOUT", float),
+            prefix=read(settings, "CORPUS_ES_PREFIX", str),
+            chunk_size=read(settings, "CORPUS_ES_CHUNK_SIZE", int),
+            chunk_bytes=read(settings, "CORPUS_ES_CHUNK_BYTES", int),
+            flush_interval=read(settings, "CORPUS_ES_FLUSH_INTERVAL", float),
+            max_retries=read(settings, "CORPUS_ES_MAX_RETRIES", int),
+            retry_backoff=read(settings, "CORPUS_ES_RETRY_BACKOFF", float),
+            max_backoff=read(settings, "CORPUS_ES_MAX_BACKOFF", float),
+            outage_pause=read(settings, "CORPUS_ES_OUTAGE_PAUSE", float),
+            deadletter_dir=read(settings, "CORPUS_ES_DEADLETTER_DIR", str)
+            or str(data_dir(read(settings, "CORPUS_OUTPUT_DIR", str)) / "deadletter"),
+            log_calls=str(settings.get("LOG_LEVEL") or "INFO").upper() == "DEBUG",
         )
 
     @classmethod
