@@ -3,7 +3,7 @@
 Scrapy's :class:`~scrapy.extensions.feedexport.FileFeedStorage` writes through a buffer that
 reaches the disk when it is full or when the crawl closes, so a crawl killed with ``kill -9``
 loses what the buffer held. This storage is the same, and keeps its open files so that
-:func:`flush_all` (called at every JOBDIR checkpoint, :mod:`corpus.frontier`) can hand what they
+:func:`flush_all` (called at every checkpoint, :mod:`corpus.signals`) can hand what they
 hold to the operating system, without reaching into the feed exporter.
 """
 

@@ -58,7 +58,6 @@ from twisted.python.failure import Failure
 from corpus import signals
 from corpus.config import CrawlSettings
 from corpus.done import TRACK, OutputTracker
-from corpus.feedstorage import flush_all
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -370,8 +369,7 @@ class DurableScheduler(BaseScheduler):
     async def checkpoint(self) -> None:
         """Make the items of finished requests durable, then remove those requests from the queue."""
         rows, self._finished = self._finished, []
-        flush_all()  # the JSON Lines feeds (corpus.feedstorage)
-        await self.crawler.signals.send_catch_log_async(signal=signals.checkpoint)
+        await signals.make_durable(self.crawler)  # feeds flushed, pipelines written
         if rows:
             self.frontier.remove(rows)
             self.stats.inc_value("corpus/jobdir/done", len(rows))

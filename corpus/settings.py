@@ -108,10 +108,11 @@ CORPUS_STATE_FILE = _env("CORPUS_STATE_FILE", "")
 SCHEDULER = "corpus.frontier.DurableScheduler"
 # tells the frontiers (JOBDIR, Redis) when a request's output has been handled (corpus/done.py)
 SPIDER_MIDDLEWARES = {"corpus.done.OutputTrackerMiddleware": 20}
-# local feeds whose buffers a JOBDIR checkpoint can flush (corpus/feedstorage.py)
+# local feeds whose buffers a checkpoint can flush (corpus/feedstorage.py)
 FEED_STORAGES = {"": "corpus.feedstorage.DurableFileStorage", "file": "corpus.feedstorage.DurableFileStorage"}
-# CORPUS_JOB_CHECKPOINT (float seconds, default 2): with JOBDIR, how often the output is flushed
-#   (feeds, the Elasticsearch bulk buffer) and the requests whose items it holds are marked done.
+# CORPUS_JOB_CHECKPOINT (float seconds, default 2): how often the output is made durable (feeds
+#   flushed, the Elasticsearch bulk buffer written, the local state committed) and, with JOBDIR,
+#   the requests whose items it holds are marked done (corpus/signals.py).
 CORPUS_JOB_CHECKPOINT = _env_float("CORPUS_JOB_CHECKPOINT", 2.0)
 
 # --- Browser rendering (scrapy-playwright; only for spiders or requests that ask, see corpus/browser.py) ---
@@ -238,6 +239,7 @@ CORPUS_RETRY_AFTER_MAX = _env_float("CORPUS_RETRY_AFTER_MAX", 600.0)
 EXTENSIONS = {
     "corpus.health.CrawlHealth": 500,
     "corpus.crawlrecord.CrawlRecord": 600,
+    "corpus.signals.Checkpoints": 700,  # without JOBDIR (the frontier makes its own)
 }
 
 # --- Logging --------------------------------------------------------------------------

@@ -23,6 +23,8 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -100,6 +102,7 @@ class LocalState:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self.db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        self._held = False
         self.db.execute("PRAGMA journal_mode=WAL")
         # no fsync per commit (one per article): a killed crawler loses nothing, only a power cut could
         self.db.execute("PRAGMA synchronous=NORMAL")
@@ -108,6 +111,38 @@ class LocalState:
             columns = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
             if column not in columns:
                 self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+
+    def hold(self) -> None:
+        """Keep what is written uncommitted until :meth:`commit`.
+
+        A crawl holds its state and commits it at its checkpoints (``corpus/signals.py``), once
+        the output holds what was recorded: a crawl killed in between leaves the state of its last
+        checkpoint, and the next crawl fetches and writes again what the killed one did not write.
+        Reads on this store see what is held.
+        """
+        self._held = True
+
+    def commit(self) -> None:
+        with self._lock:
+            self.db.commit()
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One write, atomic: committed at once, or (held) a savepoint inside the open transaction."""
+        if not self._held:
+            with self.db:
+                yield
+            return
+        if not self.db.in_transaction:
+            self.db.execute("BEGIN")
+        self.db.execute("SAVEPOINT write")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK TO write")
+            raise
+        finally:
+            self.db.execute("RELEASE write")
 
     def lookup(self, ids: list[str]) -> dict[str, Known]:
         found: dict[str, Known] = {}
@@ -131,7 +166,7 @@ class LocalState:
         """Remember an article fetched but not kept (out of scope under ``terms``), so the same scope does not
         fetch it again; an article the corpus keeps is left as it is."""
         seen = item.get("crawled_at")
-        with self._lock, self.db:
+        with self._lock, self._writing():
             self.db.execute(
                 "INSERT INTO articles (id, outlet, url, published_at, content_hash, first_seen_at, last_seen_at, "
                 "dropped) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
@@ -149,7 +184,7 @@ class LocalState:
         never moves back.
         """
         now = item.get("crawled_at") or datetime.now(BERLIN).isoformat(timespec="seconds")
-        with self._lock, self.db:
+        with self._lock, self._writing():
             row = self.db.execute(
                 "SELECT content_hash, version, title, teaser, body, first_seen_at, modified_at, last_seen_at, dropped "
                 "FROM articles WHERE id = ?", (item["id"],)).fetchone()
@@ -201,7 +236,7 @@ class LocalState:
 
     def record_comments(self, comments: list[tuple[str, str | None, str | None]]) -> None:
         """Record comments (id, article id, content hash) as written."""
-        with self._lock, self.db:
+        with self._lock, self._writing():
             self.db.executemany("INSERT OR REPLACE INTO comments VALUES (?, ?, ?)", comments)
 
     def versions(self, article_id: str) -> list[dict[str, Any]]:
@@ -212,6 +247,7 @@ class LocalState:
         return [dict(zip(names, row, strict=True)) for row in cursor]
 
     def close(self) -> None:
+        """Close the store; what is held and not committed is rolled back."""
         self.db.close()
 
 

@@ -9,9 +9,12 @@ revisited article whose content changed gets ``version`` + 1 and
 superseded version. In an incremental crawl a comment already written with the
 same content is not written again, so a revisit adds only new (or edited)
 comments to the output; a crawl with ``incremental=false`` writes them all.
-Comments are recorded as written only at a checkpoint (with ``JOBDIR``, after
-the feed was flushed; see ``corpus/frontier.py``) or at the close: a crawl
-killed before that writes them again, it never skips one it did not write.
+The store is held for the crawl and committed at its checkpoints
+(``corpus/signals.py``: every ``CORPUS_JOB_CHECKPOINT`` seconds, after the
+feeds were flushed) and at the close: a crawl killed before that leaves the
+store as it was at the last checkpoint, so the next crawl fetches and writes
+again what the killed one did not write; it never skips an article or a
+comment as known that the output does not hold.
 The spider's incremental filter reads the same store.
 """
 
@@ -22,6 +25,7 @@ from dataclasses import asdict
 
 from corpus import signals
 from corpus.config import CrawlSettings
+from corpus.feedstorage import flush_all
 from corpus.items import Article, Comment
 from corpus.normalize.urls import content_hash
 from corpus.search.config import EsConfig
@@ -37,8 +41,7 @@ class StatePipeline(BasePipeline):
         self.local: LocalState | None = None
         if not EsConfig.from_settings(self.settings).enabled:
             self.local = local_state(self.settings)
-        # comments handed on but not yet durable in the output: id -> (id, article id, content hash)
-        self.pending: dict[str, tuple[str, str | None, str | None]] = {}
+            self.local.hold()
         crawler.signals.connect(self.checkpoint, signal=signals.checkpoint)
 
     @property
@@ -60,20 +63,19 @@ class StatePipeline(BasePipeline):
             return item
         if not self.incremental or item.id is None:  # a complete crawl writes every comment it finds
             return item
-        digest = content_hash(item.author, item.title, item.text)
-        waiting = self.pending.get(item.id)
-        if (waiting is not None and waiting[2] == digest) or (
-                waiting is None and not self.local.comment_is_new(item.id, digest)):
+        if not self.local.new_comment(item.id, item.article_id, content_hash(item.author, item.title, item.text)):
             raise self.drop("already written", "comment", level=logging.DEBUG)
-        self.pending[item.id] = (item.id, item.article_id, digest)
         return item
 
     def checkpoint(self) -> None:
-        """The output holds the comments handed on so far: record them as written."""
-        if self.local is not None and self.pending:
-            self.local.record_comments(list(self.pending.values()))
-            self.pending.clear()
+        """The output holds what was handed on so far (the feeds were flushed): commit the state."""
+        if self.local is not None:
+            self.local.commit()
 
     def close_spider(self) -> None:
-        self.checkpoint()  # the feed exporter keeps what it was given (it is closed right after)
+        # the feed exporter keeps what it was given (it is closed right after); what a local feed holds
+        # is handed to the operating system before the state says it was written
+        flush_all()
+        self.checkpoint()
+        self.local = None
         close_local_states()

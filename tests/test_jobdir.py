@@ -163,3 +163,31 @@ def test_a_second_crawl_on_the_same_jobdir_is_refused_in_one_line(tmp_path):
     assert "Traceback" not in second.stderr and not (tmp_path / "out2.jsonl").exists()
     assert first.returncode == 0, first_log[-2000:]
     assert len(items(tmp_path / "out1.jsonl")) == 40  # the first crawl went on undisturbed
+
+
+def without_jobdir(site: GeneratedSite, out: Path) -> list[str]:
+    """The crawl of command(), incremental and without JOBDIR."""
+    args = command(site, Path("unused"), out)
+    args = args[:-2]  # "-s", "JOBDIR=..."
+    return [a.replace("incremental=false", "incremental=true") for a in args]
+
+
+def test_a_crawl_killed_without_jobdir_loses_no_article_to_the_incremental_state(tmp_path):
+    """Without JOBDIR a killed crawl is not resumed, but the next crawl must still fetch every article the killed
+    one did not write: the local state may record an article only once the output holds it."""
+    env = local_env(tmp_path)
+    out1, out2 = tmp_path / "out1.jsonl", tmp_path / "out2.jsonl"
+    with GeneratedSite(PAGES, article_delay=0.2, comments=COMMENTS) as site:
+        first = subprocess.Popen(without_jobdir(site, out1), cwd=ROOT, env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while sum(site.article_fetches().values()) < PAGES // 3:
+            assert first.poll() is None and time.monotonic() < deadline, "the first run made no progress"
+            time.sleep(0.05)
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        second = subprocess.run(without_jobdir(site, out2), cwd=ROOT, env=env, capture_output=True, text=True,
+                                timeout=300)
+        assert second.returncode == 0, second.stderr[-3000:]
+    written = {i["id"] for i in items(out1) + items(out2) if i["item_type"] == "article"}
+    assert len(written) == PAGES  # none skipped as "known" without having been written
