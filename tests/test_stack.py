@@ -99,3 +99,16 @@ def test_setup_script_is_valid_and_keeps_passwords_off_command_lines():
     assert "/_security/user/kibana_system/_password" in script
     # credentials reach curl through its config on stdin (-K -), not as arguments
     assert "-K -" in script and " -u " not in script
+
+
+def test_the_image_installs_the_locked_versions_then_the_project_without_resolving():
+    """What users run is what CI audited: requirements.lock first, then the project with --no-deps."""
+    runs = [line.strip() for line in (DOCKER / "Dockerfile").read_text("utf-8").splitlines()
+            if "pip install" in line]
+    assert runs[0] == "RUN pip install -r requirements.lock", runs
+    assert runs[1].startswith("RUN pip install --no-deps ."), runs
+    assert len(runs) == 2, runs
+    makefile = (ROOT / "Makefile").read_text("utf-8")
+    assert "pip install --quiet -r requirements-dev.lock\n" in makefile
+    assert "pip install --quiet --no-deps -e .\n" in makefile
+    assert (ROOT / "requirements-dev.lock").read_text("utf-8").splitlines()[2] == "-r requirements.lock"
