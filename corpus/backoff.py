@@ -64,6 +64,9 @@ class RetryAfterMiddleware:
         return cls(crawler)
 
     def _slot(self, request: Request) -> tuple[str, Any]:
+        # the downloader's slots as Scrapy's own AutoThrottle extension adjusts them: public attributes,
+        # not documented, so Scrapy is pinned to its minor version and tests/test_backoff.py checks the pace
+        assert self.crawler.engine is not None
         downloader = self.crawler.engine.downloader
         key = request.meta.get("download_slot") or downloader.get_slot_key(request)
         return key, downloader.slots.get(key)
