@@ -82,6 +82,19 @@ class CommentPages:
         """Articles waiting for a comment page, and the items they would write with their comments."""
         return len(self.held), sum(self.held.values())
 
+    def report_at_close(self, reason: str, resumable: bool) -> None:
+        """Count and name the articles still waiting for a comment page when the crawl stops."""
+        held, items = self.unwritten()
+        if not held:
+            return
+        self.stats.set_value(names.COMMENTS_HELD_AT_CLOSE, held)
+        self.stats.set_value(names.COMMENTS_HELD_ITEMS_AT_CLOSE, items)
+        logger.warning(
+            "%d articles (%d items with their comments) were waiting for a comment page when the crawl "
+            "stopped (%s) and were not written%s", held, items, reason,
+            "; the same JOBDIR picks them up" if resumable else
+            "; run with -s JOBDIR=... to continue a stopped crawl where it was")
+
     def _read(self, reader: CommentReader, article: Article, response: Any, earlier: list[Comment]) -> list[Comment]:
         from corpus.runs import run_name
 

@@ -96,6 +96,14 @@ def listing_stop(listing: Listing, page_no: int, max_pages: int, since: date | N
     return None
 
 
+def older_than(published_raw: str | None, since: date | None) -> bool:
+    """Whether an article's printed date is before ``since`` (an undated or unreadable one is not)."""
+    if since is None or not published_raw:
+        return False
+    published = parse_date(published_raw)
+    return published is not None and as_date(published.value) < since
+
+
 def cap(links: list[str], limit: int) -> tuple[list[str], int]:
     """At most ``limit`` links (0: all), and how many were left out."""
     if limit <= 0 or len(links) <= limit:
