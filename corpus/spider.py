@@ -152,16 +152,7 @@ class OutletSpider(scrapy.Spider):
         """The incremental filter (``None`` when the crawl fetches every article link)."""
         if not (self.args.incremental and self.config.incremental):
             return None
-        from corpus.search.config import EsConfig
-        from corpus.state import local_state
-        from corpus.topics import default_tagger
-
-        days = self.revisit_days if self.revisit_days is not None else self.config.revisit_days
-        # the identity of this crawl's scope: articles another scope dropped are fetched again
-        scope = None if self.scope == "all" else default_tagger(self.config.topic_terms_file or None).digest
-        settings = self.crawler.settings
-        return SeenFilter(days, es=EsConfig.from_settings(settings), local=local_state(settings),
-                          stats=self.crawler.stats, scope=scope)
+        return SeenFilter.for_crawl(self.crawler.settings, self.crawler.stats, self.revisit_days, self.scope)
 
     def _articles(self, links: list[Link]) -> Iterator[scrapy.Request]:
         for url, meta in links:

@@ -295,6 +295,19 @@ class SeenFilter:
         self._client: Any = None
         self._warned = False
 
+    @classmethod
+    def for_crawl(cls, settings: Any, stats: Any, revisit_days: float | None, scope: str) -> SeenFilter:
+        """The filter of a crawl: its revisit window (the outlet's, else ``CORPUS_REVISIT_DAYS``), the
+        corpus it reads (Elasticsearch when configured, else the local store) and its scope's identity."""
+        from corpus.config import CrawlSettings
+        from corpus.topics import default_tagger
+
+        config = CrawlSettings.from_settings(settings)
+        days = revisit_days if revisit_days is not None else config.revisit_days
+        # the identity of this crawl's scope: articles another scope dropped are fetched again
+        digest = None if scope == "all" else default_tagger(config.topic_terms_file or None).digest
+        return cls(days, es=EsConfig.from_settings(settings), local=local_state(settings), stats=stats, scope=digest)
+
     def _inc(self, key: str, count: int = 1) -> None:
         if self.stats is not None and count:
             self.stats.inc_value(f"corpus/seen/{key}", count)
