@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from corpus import settings as project_settings
+from corpus.outlethealth import Thresholds
 
 
 def default(name: str) -> Any:
@@ -58,6 +59,16 @@ class CrawlSettings:
     job: str
     record_file: str
     retry_after_max: float
+    health_runs: int
+    health_min_runs: int
+    health_min_pages: int
+    health_article_drop: float
+    health_fill_drop: float
+
+    def thresholds(self) -> Thresholds:
+        """The outlet-health thresholds (:mod:`corpus.outlethealth`)."""
+        return Thresholds(self.health_runs, self.health_min_runs, self.health_min_pages, self.health_article_drop,
+                          self.health_fill_drop)
 
     @classmethod
     def from_settings(cls, settings: Any) -> CrawlSettings:

@@ -1,9 +1,11 @@
 """One record per crawl run: to ``corpus-crawls`` in Elasticsearch, or to a local JSON Lines log.
 
-At spider close the record holds: spider, arguments, host, start, end,
+At spider close the record holds: spider, arguments and mode, host, start, end,
 duration, finish reason, whether the crawl failed (see :mod:`corpus.health`),
 items scraped/dropped/indexed/failed/dead-lettered, requests, responses,
-errors, drops by reason, the extraction layers per field, and all stats.
+errors, drops by reason, the extraction layers per field, all stats, and the
+outlet's health (:mod:`corpus.outlethealth`): judged against the outlet's earlier
+runs, a fall marks the run ``degraded`` with its reasons.
 Without Elasticsearch (or when it cannot take the record) it is appended to
 ``<CORPUS_OUTPUT_DIR>/crawls.jsonl``, so no run goes unrecorded.
 """
@@ -22,6 +24,7 @@ from scrapy import signals
 
 from corpus.config import CrawlSettings
 from corpus.health import FAILED_KEY
+from corpus.outlethealth import judge
 from corpus.paths import data_dir
 from corpus.search.config import EsConfig
 
@@ -29,6 +32,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
+DEGRADED_KEY = "corpus/health/degraded"  # measures that fell (corpus/outlethealth.py)
 
 
 def _iso(value: Any) -> Any:
@@ -44,10 +48,12 @@ def build_record(spider: Any, stats: dict[str, Any], reason: str) -> dict[str, A
             _, _, field_name, layer = key.split("/", 3)
             extraction.setdefault(field_name, {})[layer] = value
     args = getattr(spider, "args", None)
+    health = getattr(spider, "health", None)
     return {
         "id": uuid.uuid4().hex,
         "spider": spider.name,
         "arguments": args.model_dump(mode="json") if args is not None else {},
+        "mode": getattr(args, "mode", None),
         "host": socket.gethostname(),
         "start": _iso(start),
         "end": _iso(end),
@@ -67,6 +73,7 @@ def build_record(spider: Any, stats: dict[str, Any], reason: str) -> dict[str, A
         "drops": {k.removeprefix("corpus/dropped/"): v for k, v in stats.items() if k.startswith("corpus/dropped/")},
         "extraction": extraction,
         "stats": {k: _iso(v) for k, v in stats.items()},
+        **({"health": health.summary(), "degraded": False, "degraded_reasons": []} if health is not None else {}),
     }
 
 
@@ -93,6 +100,8 @@ class CrawlRecord:
         stats = dict(self.crawler.stats.get_stats())
         stats.setdefault("finish_time", datetime.now().astimezone())
         record = build_record(spider, stats, reason)
+        if "health" in record:
+            await self.judge(record)
         if self.run_id:
             record["id"] = self.run_id
         if self.job:
@@ -102,6 +111,60 @@ class CrawlRecord:
             self.record_file.write_text(json.dumps(record, ensure_ascii=False, default=str), "utf-8")
             return
         await store_record(record, self.config, self.log_path)
+
+
+    async def judge(self, record: dict[str, Any]) -> None:
+        """Compare the run's health with the outlet's earlier runs: a fall marks it degraded, with one WARNING."""
+        limits = CrawlSettings.from_settings(self.crawler.settings).thresholds()
+        history = await earlier_health(record["spider"], record.get("mode"), self.config, self.log_path, limits.runs)
+        reasons = judge(record["health"], history, limits)
+        if reasons:
+            record["degraded"], record["degraded_reasons"] = True, reasons
+            self.crawler.stats.set_value(DEGRADED_KEY, len(reasons))
+            logger.warning("outlet %s degraded in this run: %s (corpus doctor %s shows what the spider does now)",
+                           record["spider"], "; ".join(reasons), record["spider"])
+
+
+async def earlier_health(spider: str, mode: str | None, config: EsConfig, log_path: Path,
+                         limit: int) -> list[dict[str, Any]]:
+    """The ``health`` of the spider's earlier runs in ``mode``, newest first: from ``corpus-crawls``, and
+    from the local log (runs recorded there when Elasticsearch was off or down)."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    if config.enabled:
+        found += await _es_health(spider, mode, config, limit)
+    if log_path.exists():
+        with log_path.open(encoding="utf-8", errors="replace") as lines:
+            for line in lines:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(record, dict) and record.get("spider") == spider and record.get("mode") == mode \
+                        and isinstance(record.get("health"), dict) and not record.get("failed"):
+                    found.append((str(record.get("start") or ""), record["health"]))
+    found.sort(key=lambda pair: pair[0], reverse=True)
+    return [health for _, health in found[:limit]]
+
+
+async def _es_health(spider: str, mode: str | None, config: EsConfig, limit: int) -> list[tuple[str, dict]]:
+    from elasticsearch import AsyncElasticsearch
+
+    client = AsyncElasticsearch(**config.client_kwargs())
+    try:
+        filters: list[dict[str, Any]] = [{"term": {"spider": spider}}, {"term": {"failed": False}},
+                                         {"exists": {"field": "health.fetched"}}]
+        if mode:
+            filters.append({"term": {"mode": mode}})
+        answer = await client.options(ignore_status=404).search(
+            index=config.alias("crawls"), size=limit, sort=[{"start": "desc"}], source_includes=["start", "health"],
+            query={"bool": {"filter": filters}})
+        return [(str(hit["_source"].get("start") or ""), hit["_source"]["health"])
+                for hit in answer.get("hits", {}).get("hits", [])]
+    except Exception as exc:  # no history is no alarm on rates, never a failed crawl
+        logger.info("earlier runs of %s not read from Elasticsearch (%s: %s)", spider, type(exc).__name__, exc)
+        return []
+    finally:
+        await client.close()
 
 
 async def store_record(record: dict[str, Any], config: EsConfig, log_path: Path) -> None:

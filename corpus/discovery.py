@@ -9,14 +9,17 @@ requests.
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from corpus.extract import OutletParser, Page
 from corpus.extract.navigation import listing_dates, next_listing_page
 from corpus.normalize.dates import parse_date
+from corpus.normalize.urls import canonicalize_url
 from corpus.sitemaps import Sitemap, parse_sitemap
 from corpus.tz import BERLIN
 
@@ -29,24 +32,57 @@ def as_date(value: date | datetime) -> date:
     return value.astimezone(BERLIN).date() if isinstance(value, datetime) else value
 
 
-@dataclass(frozen=True)
+def _folded(path: str) -> str:
+    """A path as URL patterns see it: escapes decoded, accents and umlauts folded (``ä`` -> ``a``,
+    ``ß`` -> ``ss``), so that an outlet's ``[a-z0-9-]+`` also matches ``putin-ära`` and ``putin-%C3%A4ra``."""
+    decoded = unquote(path).replace("ß", "ss").replace("ẞ", "SS")
+    return "".join(c for c in unicodedata.normalize("NFKD", decoded) if not unicodedata.combining(c))
+
+
 class ArticleUrls:
-    """Which URLs are an outlet's article pages: its own host (``www.`` or not), no file, not in
-    ``deny_path``, and in the shape of ``article_path``."""
+    """Which URLs are an outlet's article pages.
 
-    domain: str
-    article_path: re.Pattern[str]
-    deny_path: re.Pattern[str] | None = None
+    Every decision is taken on the URL's canonical form (:func:`~corpus.normalize.urls.canonicalize_url`)
+    with its path decoded and folded (:func:`_folded`). A URL is a candidate when it is on the
+    outlet's own host (``www.`` or not), no file, not the home page and in none of the ``deny``
+    patterns (each with the reason the outlet's pages there are not articles). A link that the
+    outlet's own feed or news sitemap lists is then a candidate (``listed``): the page decides
+    after fetching (:func:`corpus.pagekind.article_page_kind`). A link found on a listing, topic
+    page or plain sitemap, where navigation mixes with articles, must also be in the shape of
+    ``article_path``.
+    """
 
-    def __call__(self, url: str) -> bool:
-        parts = urlsplit(url)
+    def __init__(self, domain: str, article_path: re.Pattern[str], deny: Mapping[str, str] | None = None) -> None:
+        self.domain = domain
+        self.article_path = article_path
+        self.deny = [(re.compile(pattern), reason) for pattern, reason in (deny or {}).items()]
+
+    def why_not(self, url: str, listed: bool = False) -> str | None:
+        """``None`` for a candidate, else why not, in words."""
+        canonical = canonicalize_url(url)
+        parts = urlsplit(canonical)
         host = (parts.hostname or "").removeprefix("www.")
         if parts.scheme not in ("http", "https") or host != self.domain:
-            return False
-        path = parts.path.rstrip("/") or "/"
-        if _FILE_EXTENSION.search(path) or (self.deny_path is not None and self.deny_path.search(path)):
-            return False
-        return bool(self.article_path.match(path))
+            return "another site"
+        path = _folded(parts.path).rstrip("/") or "/"
+        if path == "/":
+            return "the home page"
+        if _FILE_EXTENSION.search(path):
+            return "a file"
+        for pattern, reason in self.deny:
+            if pattern.search(path):
+                return f"deny: {reason}"
+        if not listed and not self.article_path.match(path):
+            return "not in the shape of article_path (required of links on listings and plain sitemaps)"
+        return None
+
+    def __call__(self, url: str) -> bool:
+        """A link on a listing, topic page or plain sitemap that is an article candidate."""
+        return self.why_not(url) is None
+
+    def listed(self, url: str) -> bool:
+        """A link the outlet's feed or news sitemap lists that is an article candidate."""
+        return self.why_not(url, listed=True) is None
 
     def on_site(self, url: str) -> bool:
         """A URL on the domain or one of its sub-domains (what the offsite filter lets through)."""
@@ -125,8 +161,12 @@ class SitemapLinks:
 
 
 def sitemap_links(sitemap: Sitemap, base: str, oldest: date | None, is_article: Any,
-                  rebase: Any = lambda url: url) -> SitemapLinks:
-    """Article links of a sitemap (``urlset``) published on or after ``oldest`` (undated ones are kept)."""
+                  rebase: Any = lambda url: url, is_listed: Any = None) -> SitemapLinks:
+    """Article links of a sitemap (``urlset``) published on or after ``oldest`` (undated ones are kept).
+
+    An entry with news fields (a news sitemap: the outlet's own list of its articles) is judged by
+    ``is_listed`` when given; the others, which may be any page of the site, by ``is_article``.
+    """
     found = SitemapLinks()
     for entry in sitemap.entries:
         loc = rebase(urljoin(base, entry.loc))
@@ -134,7 +174,8 @@ def sitemap_links(sitemap: Sitemap, base: str, oldest: date | None, is_article: 
         if oldest and published is not None and as_date(published.value) < oldest:
             found.older += 1
             continue
-        if is_article(loc) and loc not in found.links:
+        news = is_listed is not None and (entry.news_title or entry.news_published)
+        if (is_listed if news else is_article)(loc) and loc not in found.links:
             found.links[loc] = {"sitemap_published": entry.date, "sitemap_title": entry.news_title}
     return found
 

@@ -24,12 +24,14 @@ from corpus.config import CrawlSettings
 from corpus.crawlargs import CrawlArgs
 from corpus.extract import OutletParser, Page
 from corpus.normalize.urls import canonicalize_url, url_id
+from corpus.outlethealth import OutletHealth
 from corpus.state import SeenFilter
 
 logger = logging.getLogger(__name__)
 
 # (url, request meta) of an article to fetch
 Link = tuple[str, dict[str, Any]]
+SOURCE = "corpus_source"  # request meta: the feed, sitemap or listing page that listed the article
 
 
 def article_url(url: str) -> str:
@@ -40,12 +42,14 @@ def article_url(url: str) -> str:
 
 class LinkFinder:
     def __init__(self, *, name: str, args: CrawlArgs, config: CrawlSettings, stats: Any,
-                 parser: type[OutletParser], is_article: Callable[[str], bool],
+                 parser: type[OutletParser], urls: discovery.ArticleUrls,
                  rebase: Callable[[str], str], unbase: Callable[[str], str],
-                 today: Callable[[], date], seen: Callable[[], SeenFilter | None]) -> None:
+                 today: Callable[[], date], seen: Callable[[], SeenFilter | None],
+                 health: OutletHealth | None = None) -> None:
         self.name, self.args, self.config, self.stats, self.parser = name, args, config, stats, parser
-        self.is_article, self.rebase, self.unbase, self.today = is_article, rebase, unbase, today
+        self.urls, self.rebase, self.unbase, self.today = urls, rebase, unbase, today
         self._seen = seen  # made on first use: the crawl's settings are known by then
+        self.health = health if health is not None else OutletHealth()
         self.sitemap_budget = discovery.SitemapBudget(args.max_pages, config.sitemap_max_depth)
         self._warned: set[str] = set()
 
@@ -63,17 +67,19 @@ class LinkFinder:
             ids = [url_id(canonicalize_url(self.unbase(article_url(u)))) for u in urls]
             wanted = seen.wanted(ids)  # one lookup for the page
             urls = [u for u, i in zip(urls, ids, strict=True) if i in wanted]
-        return [(article_url(url), (meta or {}).get(url, {})) for url in urls]
+        # the page that listed each link travels with its request: the crawl's health counts per source
+        return [(article_url(url), {**(meta or {}).get(url, {}), SOURCE: page_url}) for url in urls]
 
     def feed(self, response: Any) -> list[Link]:
-        """RSS 2.0 or Atom feed -> the articles to fetch."""
+        """RSS 2.0 or Atom feed -> the articles to fetch: every link it lists is a candidate (the page decides)."""
         self.stats.inc_value(names.PAGE_FEED)
         if not isinstance(response, TextResponse):
             self.stats.inc_value(names.FEED_NOT_TEXT)
             logger.error("feed %s is not text, skipped", response.url)
             return []
         links = discovery.feed_links(response)
-        articles = [url for url in links if self.is_article(url)]
+        articles = [url for url in links if self.urls.listed(url)]
+        self.health.listed(response.url, "feed", len(links), len(articles))
         if len(links) > len(articles):
             self.stats.inc_value(names.LINKS_NOT_ARTICLE, len(links) - len(articles))
         logger.info("feed %s: %d article links of %d", response.url, len(articles), len(links))
@@ -81,8 +87,9 @@ class LinkFinder:
 
     def listing(self, response: Any, page_no: int | None) -> tuple[list[Link], str | None]:
         """Section or topic page -> the articles to fetch, and the next page (backfill, until it stops)."""
-        links = [url for url in discovery.page_links(response) if self.is_article(url)]
+        links = [url for url in discovery.page_links(response) if self.urls(url)]
         self.stats.inc_value(names.PAGE_LISTING)
+        self.health.listed(response.url, "listing", len(links), len(links))
         articles = self.articles(links, "listing", response.url, "CORPUS_MAX_LINKS_PER_PAGE")
         if not links:
             self.stats.inc_value(names.LISTING_EMPTY)
@@ -135,7 +142,10 @@ class LinkFinder:
                                 "and any later index are not read (raise max_pages to read them)",
                                 self.args.max_pages, children.over_budget, response.url)
             return list(children.take), []
-        found = discovery.sitemap_links(sitemap, response.url, oldest, self.is_article, self.rebase)
+        found = discovery.sitemap_links(sitemap, response.url, oldest, self.urls, self.rebase, self.urls.listed)
+        news = any(entry.news_title or entry.news_published for entry in sitemap.entries)
+        self.health.listed(response.url, "news_sitemap" if news else "sitemap", len(sitemap.entries) - found.older,
+                           len(found.links))
         if found.older:
             self.stats.inc_value(names.SITEMAP_OLDER_THAN_WINDOW, found.older)
         articles = self.articles(list(found.links), "sitemap", response.url, "CORPUS_MAX_SITEMAP_LINKS",

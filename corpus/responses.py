@@ -1,5 +1,6 @@
 """What a fetched response gives the crawl, counted and logged: an article page's text, or why not;
-which extraction layer filled each field; and what kind of failure a failed request had."""
+whether the page is an article, and what the crawl's health measures of it; which extraction
+layer filled each field; and what kind of failure a failed request had."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from corpus import stats as names
 from corpus.build import ReadArticle
 from corpus.extract import Page
 from corpus.extract.page import page_text
+from corpus.outlethealth import OutletHealth
+from corpus.pagekind import MIN_WORDS, page_kind, path_shape
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +38,26 @@ def article_page(response: Any, stats: Any) -> Page | None:
         stats.inc_value(names.encoding_repaired(problem))
         logger.info("%s: declared encoding was wrong, read as %s", response.url, problem)
     return Page(response.url, text)
+
+
+def judge_page(page: Page, read: ReadArticle, url_is_article: bool, source: str | None, health: OutletHealth,
+               stats: Any) -> bool:
+    """Whether a fetched candidate is an article (:mod:`corpus.pagekind`); counted either way, and for an
+    article the fields the crawl's health measures."""
+    article = read.article
+    kind = page_kind(page, article.published_raw, article.body, url_is_article)
+    if not kind.article:
+        shape = path_shape(page.url)
+        health.page(source, False, shape)
+        stats.inc_value(names.NOT_ARTICLE)
+        logger.info("not an article (%s), not written: %s (shape %s)", kind.evidence, page.url, shape)
+        return False
+    health.page(source, True)
+    words = len((article.body or "").split())
+    health.fields({"title": bool(article.title), "authors": bool(article.authors or article.byline_raw),
+                   "date": bool(article.published_raw), "body": words >= MIN_WORDS, "teaser": bool(article.teaser)},
+                  read.extraction.layers)
+    return True
 
 
 def count_extraction(read: ReadArticle, page: Page, stats: Any) -> None:

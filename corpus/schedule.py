@@ -542,6 +542,9 @@ class Scheduler:
             "%.0fs", run.run_id, status, code, record.get("items_scraped", "?"), record.get("items_dropped", "?"),
             record.get("items_indexed", "?"), record.get("items_failed", "?"), record.get("requests", "?"),
             record.get("errors", "?"), record.get("duration_seconds") or 0)
+        if record.get("degraded"):
+            logger.warning("run %s (job %s): outlet %s degraded: %s", run.run_id, run.job.name, record["spider"],
+                           "; ".join(record.get("degraded_reasons") or []))
 
     # --- loops ---------------------------------------------------------------------------
     def run_once(self, sleep: Callable[[float], None] = time.sleep, poll: float = 1.0) -> int:

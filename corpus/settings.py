@@ -138,6 +138,19 @@ CORPUS_REDIS_URL = _env("CORPUS_REDIS_URL", "")
 #   workers of one crawl use the same. Example: -s CORPUS_REDIS_CRAWL=cicero-backfill-2024
 CORPUS_REDIS_CRAWL = _env("CORPUS_REDIS_CRAWL", "")
 
+# --- Outlet health (corpus/outlethealth.py): a run is "degraded" when it falls below the outlet's usual
+# CORPUS_HEALTH_RUNS (int, default 10): earlier runs (same spider and mode) the median is taken over.
+CORPUS_HEALTH_RUNS = _env_int("CORPUS_HEALTH_RUNS", 10)
+# CORPUS_HEALTH_MIN_RUNS (int, default 3): rates are judged only after this many earlier runs.
+CORPUS_HEALTH_MIN_RUNS = _env_int("CORPUS_HEALTH_MIN_RUNS", 3)
+# CORPUS_HEALTH_MIN_PAGES (int, default 5): a run with fewer article pages is not judged on rates.
+CORPUS_HEALTH_MIN_PAGES = _env_int("CORPUS_HEALTH_MIN_PAGES", 5)
+# CORPUS_HEALTH_ARTICLE_DROP (float points, default 20): articles per fetched page this far below the median.
+CORPUS_HEALTH_ARTICLE_DROP = _env_float("CORPUS_HEALTH_ARTICLE_DROP", 20.0)
+# CORPUS_HEALTH_FILL_DROP (float points, default 20): a field's fill rate this far below the median.
+#   Example: -s CORPUS_HEALTH_FILL_DROP=10 (stricter)
+CORPUS_HEALTH_FILL_DROP = _env_float("CORPUS_HEALTH_FILL_DROP", 20.0)
+
 # --- Scheduled runs (set by `corpus schedule` on each crawl it starts; not for hand use) ---
 # CORPUS_RUN_ID (str): the run's id, used as the id of its record in corpus-crawls.
 # CORPUS_JOB (str): the schedule job the run belongs to.

@@ -32,8 +32,9 @@ from corpus.config import CrawlSettings
 from corpus.crawlargs import CrawlArgs, validate_args
 from corpus.done import errback_output
 from corpus.extract import OutletParser
-from corpus.finder import Link, LinkFinder
-from corpus.responses import article_page, count_extraction, count_failure
+from corpus.finder import SOURCE, Link, LinkFinder
+from corpus.outlethealth import OutletHealth
+from corpus.responses import article_page, count_extraction, count_failure, judge_page
 from corpus.runs import run_name
 from corpus.state import SeenFilter
 from corpus.tz import BERLIN
@@ -52,8 +53,12 @@ class OutletSpider(scrapy.Spider):
     sitemaps: ClassVar[tuple[str, ...]] = ()  # XML sitemaps (or indexes) for backfill
     news_sitemaps: ClassVar[tuple[str, ...]] = ()  # Google news sitemaps for mode=recent
     topics: ClassVar[tuple[str, ...]] = ()  # topic/tag pages (Nordkorea, China ...) for backfill
+    # links on listings, topic pages and plain sitemaps must have this shape (matched against the
+    # decoded path, umlauts folded: corpus.discovery.ArticleUrls); what feeds list need not
     article_path: ClassVar[re.Pattern[str]] = re.compile(r"^/[^/]+/[^/]+$")
-    deny_path: ClassVar[re.Pattern[str] | None] = None
+    # paths that are never articles, each with the reason (the README lists them): pattern -> reason
+    deny: ClassVar[dict[str, str]] = {}
+    deny_path: ClassVar[re.Pattern[str] | None] = None  # the deny patterns in one (set from deny)
     parser: ClassVar[type[OutletParser]] = OutletParser
     extra_args: ClassVar[tuple[str, ...]] = ()
     revisit_days: ClassVar[float | None] = None  # None: the CORPUS_REVISIT_DAYS setting
@@ -62,6 +67,11 @@ class OutletSpider(scrapy.Spider):
     consent_click: ClassVar[str | None] = None  # CSS of a consent button clicked in the browser
     consent_cookies: ClassVar[dict[str, str]] = {}  # cookies that record consent, sent with every request
     browser_wait_for: ClassVar[str | None] = None  # CSS of content scripts insert, waited for
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "deny" in cls.__dict__:
+            cls.deny_path = re.compile("|".join(f"(?:{pattern})" for pattern in cls.deny)) if cls.deny else None
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
@@ -91,8 +101,9 @@ class OutletSpider(scrapy.Spider):
         self.domain = (urlsplit(self.origin).hostname or "").removeprefix("www.")
         self.allowed_domains = [self.domain]
         self.mode, self.scope = self.args.mode, self.args.scope
-        self.article_urls = discovery.ArticleUrls(self.domain, self.article_path, self.deny_path)
+        self.article_urls = discovery.ArticleUrls(self.domain, self.article_path, self.deny)
         self.comment_pages = CommentPages(self)
+        self.health = OutletHealth()  # this crawl's counts for its outlet (the crawl record keeps them)
 
     def url(self, path: str) -> str:
         """Absolute URL of ``path`` on the crawled origin."""
@@ -144,8 +155,9 @@ class OutletSpider(scrapy.Spider):
     @cached_property
     def finder(self) -> LinkFinder:
         return LinkFinder(name=self.name, args=self.args, config=self.config, stats=self.crawler.stats,
-                          parser=self.parser, is_article=self.is_article_url, rebase=self.rebase,
-                          unbase=self.unbase, today=lambda: self.today(), seen=lambda: self.seen)
+                          parser=self.parser, urls=self.article_urls, rebase=self.rebase,
+                          unbase=self.unbase, today=lambda: self.today(), seen=lambda: self.seen,
+                          health=self.health)
 
     @cached_property
     def seen(self) -> SeenFilter | None:
@@ -180,13 +192,17 @@ class OutletSpider(scrapy.Spider):
 
     # --- articles, comments, errors -------------------------------------------------------------
     def parse_article(self, response: Any) -> Iterator[Any]:
-        """Article page -> the :class:`~corpus.items.Article`, then its comments (all comment pages)."""
+        """Article page -> the :class:`~corpus.items.Article`, then its comments (all comment pages).
+        A page that is no article (:mod:`corpus.pagekind`) is counted, not written."""
         page = article_page(response, self.crawler.stats)
         if page is None:
             return
         read = read_article(page, self.parser, outlet=self.name, outlet_name=self.outlet_name, own_url=self.unbase,
                             hints=response.request.meta if response.request is not None else {},
                             crawl_run=run_name(self.crawler))
+        source = response.meta.get(SOURCE) if response.request is not None else None
+        if not judge_page(page, read, self.is_article_url(response.url), source, self.health, self.crawler.stats):
+            return
         count_extraction(read, page, self.crawler.stats)
         if self.mode == "backfill" and discovery.older_than(read.article.published_raw, self.args.since):
             self.crawler.stats.inc_value(names.SKIPPED_OLDER_THAN_SINCE)

@@ -25,6 +25,7 @@ def key(*parts: str) -> str:
 
 # pages read
 PAGE_ARTICLE = key("pages", "article")
+NOT_ARTICLE = key("pages", "not_article")  # fetched as an article candidate, and not one (corpus/pagekind.py)
 PAGE_COMMENTS = key("pages", "comments")
 PAGE_LISTING = key("pages", "listing")
 PAGE_FEED = key("pages", "feed")

@@ -51,7 +51,9 @@ class CiceroSpider(OutletSpider):
     sections = ("/innenpolitik", "/aussenpolitik", "/wirtschaft", "/kultur")
     # /<section>/<slug>, older articles with a numeric node id after the slug
     article_path = re.compile(r"^/[a-z0-9-]+/[a-z0-9][a-z0-9-]*[a-z0-9](?:/\d+)?$")
-    deny_path = re.compile(r"^/(?:autor|autoren|comment|cicero-plus|newsletter[\w-]*|suche|search|user|sites|files|"
-                           r"taxonomy|thema|themen|tag|tags|schlagwort|impressum|datenschutz|kontakt|agb|"
-                           r"service[\w-]*|abo[\w-]*|shop|rss|feed|node)(?:/|$)")
+    deny = {r"^/(?:autor|autoren|user)(?:/|$)": "author pages", r"^/comment(?:/|$)": "comment permalinks",
+            r"^/(?:thema|themen|tag|tags|schlagwort|taxonomy)(?:/|$)": "topic and tag pages",
+            r"^/(?:cicero-plus|abo[\w-]*|shop|newsletter[\w-]*)(?:/|$)": "shop, subscription and newsletter pages",
+            r"^/(?:suche|search|sites|files|node|rss|feed|service[\w-]*)(?:/|$)": "search, files and technical paths",
+            r"^/(?:impressum|datenschutz|kontakt|agb)(?:/|$)": "legal and contact pages"}
     parser = CiceroParser

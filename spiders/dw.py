@@ -37,5 +37,7 @@ class DwSpider(OutletSpider):
     feeds = ("https://rss.dw.com/xml/rss-de-all",)
     sections = ("/de/themen/s-9077",)
     article_path = re.compile(r"^/de/[a-z0-9-]+/a-\d+$")
-    deny_path = re.compile(r"^/(?:de/(?:live-tv|mediathek))(?:/|$)")
+    deny = {r"^/de/(?:live-tv|mediathek)(?:/|$)": "live TV and the media library",
+            r"^/de/[^/]+/(?:s|t)-\d+$": "topic and programme pages (s-, t-)",
+            r"^/de/[^/]+/(?:g|av|video|audio|live)-\d+$": "galleries (g-), audio, video and live pages"}
     parser = DwParser

@@ -21,4 +21,5 @@ class FazSpider(OutletSpider):
     topics = ("/aktuell/politik/thema/nordkorea", "/aktuell/politik/thema/suedkorea",
               "/aktuell/politik/thema/china", "/aktuell/politik/thema/russland")
     article_path = re.compile(r"^/(?:aktuell|pro)/[a-z0-9/-]+-\d{6,}\.html$")
-    deny_path = re.compile(r"^/(?:aktuell/politik/thema|podcasts|multimedia|asv|e-paper)(?:/|$)")
+    deny = {r"^/aktuell/politik/thema(?:/|$)": "topic pages", r"^/(?:podcasts|multimedia)(?:/|$)": "audio and video",
+            r"^/(?:asv|e-paper)(?:/|$)": "the e-paper and its archive"}

@@ -27,5 +27,6 @@ class NtvSpider(OutletSpider):
     feeds = ("/politik/rss", "/rss")
     topics = ("/thema/nordkorea", "/thema/suedkorea", "/thema/china", "/thema/russland")
     article_path = re.compile(r"^/[a-z0-9/-]+/[A-Za-z0-9-]+-article\d+\.html$")
-    deny_path = re.compile(r"^/(?:mediathek|autoren|incoming|thema|impressum)(?:/|$)")
+    deny = {r"^/(?:mediathek|incoming)(?:/|$)": "videos and picture series", r"^/(?:autoren|thema)(?:/|$)":
+            "author and topic pages", r"^/impressum(?:/|$)": "legal pages"}
     parser = NtvParser

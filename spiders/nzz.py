@@ -19,4 +19,4 @@ class NzzSpider(OutletSpider):
     feeds = ("/international.rss",)
     topics = ("/themen/nordkorea", "/themen/suedkorea", "/themen/china", "/themen/russland")
     article_path = re.compile(r"^/[a-z0-9/-]+-ld\.\d+$")
-    deny_path = re.compile(r"^/(?:themen|impressum|abo)(?:/|$)")
+    deny = {r"^/themen(?:/|$)": "topic pages", r"^/(?:impressum|abo)(?:/|$)": "legal and subscription pages"}

@@ -31,5 +31,6 @@ class SpiegelSpider(OutletSpider):
         r"^/[a-z0-9-]+(?:/[a-z0-9-]+)?/[a-z0-9-]+-a-(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
         r"|\d+\.html)$"
     )
-    deny_path = re.compile(r"^/(?:video|fotostrecke|audio|thema|impressum|abo|services|consent)(?:/|$)")
+    deny = {r"^/(?:video|fotostrecke|audio)(?:/|$)": "videos, galleries and audio", r"^/thema(?:/|$)": "topic pages",
+            r"^/(?:impressum|abo|services|consent)(?:/|$)": "legal, subscription and service pages"}
     parser = SpiegelParser

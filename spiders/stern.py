@@ -27,5 +27,6 @@ class SternSpider(OutletSpider):
     feeds = ("/feed/standard/politik/", "/feed/standard/alle-nachrichten/")
     sections = ("/politik/ausland/",)
     article_path = re.compile(r"^/[a-z0-9-]+(?:/[a-z0-9-]+)*/[a-z0-9-]+-\d{7,9}\.html$")
-    deny_path = re.compile(r"^/(?:sonst|plus|archiv|video|fotos|gutscheine)(?:/|$)|/themen/")
+    deny = {r"^/(?:video|fotos)(?:/|$)": "videos and galleries", r"/themen/": "topic pages",
+            r"^/(?:sonst|plus|archiv|gutscheine)(?:/|$)": "service, subscription and voucher pages"}
     parser = SternParser

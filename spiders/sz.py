@@ -19,4 +19,5 @@ class SzSpider(OutletSpider):
     feeds = ("https://rss.sueddeutsche.de/rss/Politik",)
     topics = ("/thema/Nordkorea", "/thema/Südkorea", "/thema/China", "/thema/Russland")
     article_path = re.compile(r"^/[a-z0-9/-]+-1\.\d{5,}$")
-    deny_path = re.compile(r"^/(?:thema|autoren|abo|service)(?:/|$)")
+    deny = {r"^/(?:thema|autoren)(?:/|$)": "topic and author pages", r"^/(?:abo|service)(?:/|$)":
+            "subscription and service pages"}

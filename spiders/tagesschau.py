@@ -26,5 +26,6 @@ class TagesschauSpider(OutletSpider):
     topics = ("/thema/nordkorea", "/thema/suedkorea", "/thema/china", "/thema/russland")
     article_path = re.compile(r"^/(?:ausland|inland|wirtschaft|investigativ|faktenfinder)/(?:[a-z0-9-]+/)*"
                               r"[a-z0-9-]+-\d+\.html$")
-    deny_path = re.compile(r"^/(?:multimedia|thema|sendung|archiv|impressum)(?:/|$)")
+    deny = {r"^/(?:multimedia|sendung)(?:/|$)": "videos and programmes", r"^/(?:thema|archiv)(?:/|$)":
+            "topic pages and the archive", r"^/impressum(?:/|$)": "legal pages"}
     parser = TagesschauParser

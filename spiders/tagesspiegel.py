@@ -19,4 +19,5 @@ class TagesspiegelSpider(OutletSpider):
     feeds = ("/contentexport/feed/politik",)
     topics = ("/themen/nordkorea", "/themen/suedkorea", "/themen/china", "/themen/russland")
     article_path = re.compile(r"^/[a-z0-9/-]+-\d{6,}\.html$")
-    deny_path = re.compile(r"^/(?:themen|impressum|abo|plus-angebote)(?:/|$)")
+    deny = {r"^/themen(?:/|$)": "topic pages", r"^/(?:impressum|abo|plus-angebote)(?:/|$)":
+            "legal and subscription pages"}

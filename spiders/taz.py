@@ -28,4 +28,5 @@ class TazSpider(OutletSpider):
     feeds = ("/!p4608;rss/",)
     sections = ("/Politik/Asien/!p4616/", "/Politik/Europa/!p4615/")
     article_path = re.compile(r"^/[^/]+/!\d+$")
+    deny = {r"/!p\d+$": "section pages (!p<id>)", r"/!t\d+$": "topic pages (!t<id>)"}
     parser = TazParser

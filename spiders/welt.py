@@ -20,4 +20,5 @@ class WeltSpider(OutletSpider):
     news_sitemaps = ("/sitemaps/newssitemap/newssitemap.xml",)
     topics = ("/themen/nordkorea/", "/themen/suedkorea/", "/themen/china/", "/themen/russland/")
     article_path = re.compile(r"^/[a-z0-9/-]+/(?:article|plus)\d+/[A-Za-z0-9-]+\.html$")
-    deny_path = re.compile(r"^/(?:themen|mediathek|podcasts|impressum)(?:/|$)")
+    deny = {r"^/themen(?:/|$)": "topic pages", r"^/(?:mediathek|podcasts)(?:/|$)": "videos and podcasts",
+            r"^/impressum(?:/|$)": "legal pages"}

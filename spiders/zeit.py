@@ -32,5 +32,6 @@ class ZeitSpider(OutletSpider):
     news_sitemaps = ("/gsitemaps/index.xml",)
     topics = ("/thema/nordkorea", "/thema/suedkorea", "/thema/china", "/thema/russland")
     article_path = re.compile(r"^/[a-z-]+(?:/[a-z-]+)?/\d{4}-\d{2}/[a-z0-9-]+(?:/(?:komplettansicht|seite-\d+))?$")
-    deny_path = re.compile(r"^/(?:zett|angebote|thema|video|autoren|campus/angebote)(?:/|$)")
+    deny = {r"^/(?:thema|autoren)(?:/|$)": "topic and author pages", r"^/video(?:/|$)": "videos",
+            r"^/(?:zett|angebote|campus/angebote)(?:/|$)": "offers and the former ze.tt section"}
     parser = ZeitParser

@@ -3,7 +3,8 @@
 ``GeneratedSite(pages)`` serves it on 127.0.0.1 (a thread); every request is counted per path,
 ``article_delay`` slows article pages down (so that a crawl can be stopped in the middle), and
 ``scripted_comments`` adds comments that a script inserts after load (for browser crawls),
-``comments`` comments in the page itself (both in Cicero's markup: crawl with its parser).
+``comments`` comments in the page itself (both in Cicero's markup: crawl with its parser);
+setting ``body_lost`` makes the article pages lose their text (a markup change).
 """
 
 from __future__ import annotations
@@ -41,10 +42,13 @@ def _comment_html(n: int, i: int) -> str:
             '</p></div></article>')
 
 
-def article_html(n: int, scripted_comments: int = 0, comments: int = 0) -> bytes:
+def article_html(n: int, scripted_comments: int = 0, comments: int = 0, body_lost: bool = False) -> bytes:
     title = f"Nordkorea, Russland und China: Bericht {n}"
     body = "".join(f"<p>Absatz {i} des Berichts {n}: Pjöngjang, Moskau und Peking verhandeln über Handel "
-                   f"und Sicherheit auf der koreanischen Halbinsel.</p>" for i in range(5))
+                   f"und Sicherheit auf der koreanischen Halbinsel.</p>" for i in range(7))
+    if body_lost:  # a redesign that loads the text with a script: the page itself keeps one line
+        body = f'<p>Bericht {n} wird geladen …</p><div data-text-id="{n}"></div>'
+
     ld = json.dumps({"@type": "NewsArticle", "headline": title, "datePublished": "2024-05-02T10:00:00+02:00"})
     script = _COMMENTS_SCRIPT.format(count=scripted_comments, n=n) if scripted_comments else ""
     return (f'<!DOCTYPE html><html lang="de"><head><meta charset="utf-8"><title>{title}</title>'
@@ -74,6 +78,7 @@ class GeneratedSite:
         self.comments = comments
         self.article_delay = article_delay
         self.scripted_comments = scripted_comments
+        self.body_lost = False
         self.requests: Counter[str] = Counter()
         self._lock = threading.Lock()
         site = self
@@ -89,7 +94,8 @@ class GeneratedSite:
                     body, status = listing_html(site.pages, int(number)), 200
                 elif path.startswith("/a/") and number.isdigit() and int(number) < site.pages:
                     time.sleep(site.article_delay)
-                    body, status = article_html(int(number), site.scripted_comments, site.comments), 200
+                    body, status = article_html(int(number), site.scripted_comments, site.comments,
+                                                site.body_lost), 200
                 self.send_response(status)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))

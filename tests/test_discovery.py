@@ -23,7 +23,7 @@ from corpus.state import LocalState, SeenFilter
 
 SITE = "https://www.example-zeitung.de"
 ARTICLES = discovery.ArticleUrls("example-zeitung.de", re.compile(r"^/politik/\d{4}/[a-z0-9-]+$"),
-                                 re.compile(r"^/politik/\d{4}/video-"))
+                                 {r"^/politik/\d{4}/video-": "videos"})
 
 RSS = f"""<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel>
@@ -159,16 +159,20 @@ def finder(tmp_path, seen: SeenFilter | None = None, **args: Any) -> tuple[LinkF
     stats = Stats()
     config = CrawlSettings.from_settings(Settings())  # the defaults of corpus/settings.py
     return LinkFinder(name="example", args=CrawlArgs(**args), config=config, stats=stats, parser=Parser,
-                      is_article=ARTICLES, rebase=lambda u: u, unbase=lambda u: u,
+                      urls=ARTICLES, rebase=lambda u: u, unbase=lambda u: u,
                       today=lambda: date(2024, 5, 3), seen=lambda: seen), stats
 
 
 def test_the_finder_counts_what_a_feed_lists_and_leaves_out(tmp_path):
     found, stats = finder(tmp_path)
     links = found.feed(xml(f"{SITE}/politik/rss", RSS))
-    # the tracking query is dropped from the request URL; the video is no article
-    assert links == [(f"{SITE}/politik/2024/kim-in-moskau", {}), (f"{SITE}/politik/2024/peking-antwortet", {})]
+    # the tracking query is dropped from the request URL; the video is no article; the feed travels along
+    feed = {"corpus_source": f"{SITE}/politik/rss"}
+    assert links == [(f"{SITE}/politik/2024/kim-in-moskau", feed), (f"{SITE}/politik/2024/peking-antwortet", feed)]
     assert stats == {"corpus/pages/feed": 1, "corpus/links/not_article": 1}
+    assert found.health.sources[f"{SITE}/politik/rss"] == {
+        "url": f"{SITE}/politik/rss", "kind": "feed", "listed": 3, "candidates": 2, "fetched": 0, "articles": 0,
+        "not_articles": 0}
     assert found.feed(TextResponse(url=f"{SITE}/bild.png", body=b"x", encoding="utf-8")) == []
     not_text = found.feed(type("Binary", (), {"url": f"{SITE}/feed.gz"})())
     assert not_text == [] and stats["corpus/errors/feed_not_text"] == 1
@@ -207,8 +211,40 @@ def test_the_finder_asks_the_incremental_state_once_per_page(tmp_path):
                           "published_at": "2020-01-01T00:00:00+01:00", "crawled_at": "2024-05-01T00:00:00+02:00"})
     found, stats = finder(tmp_path, seen=SeenFilter(3, local=state))
     links = found.feed(xml(f"{SITE}/politik/rss", RSS))
-    assert links == [(f"{SITE}/politik/2024/peking-antwortet", {})]  # the known, old article is not fetched
+    assert [url for url, _ in links] == [f"{SITE}/politik/2024/peking-antwortet"]  # the known, old one is not fetched
     state.close()
+
+
+NEW_SCHEME = f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Politik</title><link>{SITE}/</link>
+<item><link>{SITE}/politik/kim-in-moskau-id24875512.html</link></item>
+<item><link>{SITE}/politik/putin-%C3%A4ra/a-68117411</link></item>
+<item><link>{SITE}/politik/2024/video-kim</link></item>
+<item><link>{SITE}/</link></item>
+<item><link>https://cdn.example-zeitung.de/politik/2024/bild.jpg</link></item>
+</channel></rss>"""
+
+
+def test_a_feed_that_switches_to_a_new_url_scheme_still_yields_its_articles(tmp_path):
+    """The outlet's own feed is trusted: links in a shape article_path does not know are still fetched
+    (the page decides, corpus/pagekind.py); only other sites, files, the home page and deny are left out."""
+    found, stats = finder(tmp_path)
+    links = [url for url, _ in found.feed(xml(f"{SITE}/politik/rss", NEW_SCHEME))]
+    assert links == [f"{SITE}/politik/kim-in-moskau-id24875512.html", f"{SITE}/politik/putin-%C3%A4ra/a-68117411"]
+    assert not ARTICLES(links[0]) and not ARTICLES(links[1])  # a listing with them would not follow them
+    assert ARTICLES.why_not(f"{SITE}/politik/2024/video-kim", listed=True) == "deny: videos"
+    assert ARTICLES.why_not(f"{SITE}/", listed=True) == "the home page"
+    assert ARTICLES.why_not("https://cdn.example-zeitung.de/x/bild.jpg", listed=True) == "another site"
+    assert ARTICLES.why_not(f"{SITE}/politik/2024/bild.jpg", listed=True) == "a file"
+
+
+def test_url_patterns_see_one_form_of_the_path():
+    """Raw umlauts, escapes in either case and the folded form: one decision."""
+    pattern = discovery.ArticleUrls("example-zeitung.de", re.compile(r"^/de/[a-z0-9-]+/a-\d+$"))
+    for url in (f"{SITE}/de/putin-ära/a-68117411", f"{SITE}/de/putin-%C3%A4ra/a-68117411",
+                f"{SITE}/de/putin-%c3%a4ra/a-68117411/", f"{SITE}/de/stra%C3%9Fe-nach-peking/a-1?utm_source=x"):
+        assert pattern(url), url
+    assert not pattern(f"{SITE}/de/putin-ära/s-68117411")
 
 
 def test_article_url_drops_query_and_fragment():

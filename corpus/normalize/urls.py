@@ -9,7 +9,8 @@ stays stable across crawls.
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+import re
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 # Query parameters that never change what page is shown.
 _TRACKING_PREFIXES = ("utm_", "wt_", "at_", "pk_", "mtm_")
@@ -18,6 +19,27 @@ _TRACKING_PARAMS = frozenset(
      "ref_src", "cmpid", "wt_mc", "xtor", "outputtype", "ns_mchannel", "ns_source",
      "ns_campaign", "ns_linkname", "ns_fee", "share", "src", "reduced"}
 )
+
+
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_PATH_SAFE = "/%!$&'()*+,;=:@-._~"  # RFC 3986 pchar and "/"; "%" keeps the escapes already there
+
+
+def normal_path(path: str) -> str:
+    """A path in one form (RFC 3986): non-ASCII characters as UTF-8 escapes, escapes in upper case,
+    escaped unreserved characters (letters, digits, ``-._~``) decoded. ``/putin-ära``,
+    ``/putin-%c3%a4ra`` and ``/putin-%C3%A4ra`` all become ``/putin-%C3%A4ra``."""
+    def one(match: re.Match[str]) -> str:
+        char = chr(int(match.group(1), 16))
+        return char if char in _UNRESERVED else "%" + match.group(1).upper()
+
+    return quote(_ESCAPE.sub(one, path), safe=_PATH_SAFE)
+
+
+def readable_path(url: str) -> str:
+    """The path of a URL as people read it: escapes decoded (``/putin-ära``), for URL patterns."""
+    return unquote(urlsplit(url).path)
 
 
 def canonicalize_url(url: str) -> str:
@@ -29,8 +51,9 @@ def canonicalize_url(url: str) -> str:
     Returns:
         The URL with scheme and host lower-cased, ``http`` upgraded to
         ``https``, default ports, fragment and tracking parameters (``utm_*``,
-        ``fbclid``, ``?amp`` ...) removed, remaining parameters sorted, and a
-        trailing slash dropped from non-root paths.
+        ``fbclid``, ``?amp`` ...) removed, remaining parameters sorted, the
+        path in one percent-encoding (:func:`normal_path`), and trailing
+        slashes dropped from non-root paths.
     """
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
@@ -39,7 +62,7 @@ def canonicalize_url(url: str) -> str:
     host = (parts.hostname or "").lower()
     port = parts.port
     netloc = host if port in (None, 80, 443) else f"{host}:{port}"
-    path = parts.path or "/"
+    path = normal_path(parts.path) or "/"
     if len(path) > 1 and path.endswith("/"):
         path = path.rstrip("/") or "/"
     query = [

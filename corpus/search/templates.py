@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from corpus.outlethealth import FIELDS as HEALTH_FIELDS
+
 VERSION = 1
 KINDS = ("articles", "comments", "crawls", "articles-history")
 
@@ -159,6 +161,18 @@ CRAWL_PROPERTIES: dict[str, Any] = {
     "timed_out": {"type": "boolean"},
     "signals": _KEYWORD,
     "log_file": _KEYWORD,
+    # the outlet's health in the run (corpus/outlethealth.py)
+    "mode": _KEYWORD,
+    "degraded": {"type": "boolean"},
+    "degraded_reasons": {"type": "text", "fields": {"raw": {"type": "keyword", "ignore_above": 1024}}},
+    "health": {"properties": {
+        "fetched": {"type": "long"}, "articles": {"type": "long"}, "not_articles": {"type": "long"},
+        "article_rate": {"type": "float"},
+        "fill": {"properties": {name: {"type": "float"} for name in HEALTH_FIELDS}},
+        "layers": {"type": "object", "enabled": False},
+        "not_article_shapes": {"type": "object", "enabled": False},
+        "sources": {"type": "object", "enabled": False},
+    }},
 }
 
 # One document per superseded version of an article (id "<article id>-v<version>"): what the
