@@ -510,6 +510,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     research.add_parsers(sub)
 
+    from corpus import doctor
+
+    doctor.add_parser(sub)
+
     sched = sub.add_parser(
         "schedule",
         help="run crawls on their cron times from a schedule file (foreground service)",

@@ -16,6 +16,9 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
+from parsel import Selector
+from scrapy.http import XmlResponse
+
 from corpus.extract import OutletParser, Page
 from corpus.extract.navigation import listing_dates, next_listing_page
 from corpus.normalize.dates import parse_date
@@ -91,10 +94,12 @@ class ArticleUrls:
 
 
 def feed_links(response: Any) -> list[str]:
-    """The links of an RSS 2.0 or Atom feed, absolute, in the feed's order."""
-    response.selector.remove_namespaces()
+    """The links of an RSS 2.0 or Atom feed, absolute, in the feed's order. Read as XML whatever the
+    server said it is (a feed served as text/html would lose its ``<link>`` texts to the HTML parser)."""
+    selector = response.selector if isinstance(response, XmlResponse) else Selector(text=response.text, type="xml")
+    selector.remove_namespaces()
     return [urljoin(response.url, link.strip())
-            for link in response.xpath("//item/link/text() | //entry/link/@href").getall()]
+            for link in selector.xpath("//item/link/text() | //entry/link/@href").getall()]
 
 
 def page_links(response: Any) -> list[str]:

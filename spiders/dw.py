@@ -37,7 +37,9 @@ class DwSpider(OutletSpider):
     feeds = ("https://rss.dw.com/xml/rss-de-all",)
     sections = ("/de/themen/s-9077",)
     article_path = re.compile(r"^/de/[a-z0-9-]+/a-\d+$")
-    deny = {r"^/de/(?:live-tv|mediathek)(?:/|$)": "live TV and the media library",
+    deny = {r"^/(?!de/)[a-z]{2,3}(?:-[a-z]{2})?/": "DW's other language services (only /de/ is crawled)",
+            r"^/overlay/": "picture and video viewers",
+            r"^/de/(?:live-tv|mediathek)(?:/|$)": "live TV and the media library",
             r"^/de/[^/]+/(?:s|t)-\d+$": "topic and programme pages (s-, t-)",
             r"^/de/[^/]+/(?:g|av|video|audio|live)-\d+$": "galleries (g-), audio, video and live pages"}
     parser = DwParser

@@ -22,4 +22,6 @@ class FazSpider(OutletSpider):
               "/aktuell/politik/thema/china", "/aktuell/politik/thema/russland")
     article_path = re.compile(r"^/(?:aktuell|pro)/[a-z0-9/-]+-\d{6,}\.html$")
     deny = {r"^/aktuell/politik/thema(?:/|$)": "topic pages", r"^/(?:podcasts|multimedia)(?:/|$)": "audio and video",
-            r"^/(?:asv|e-paper)(?:/|$)": "the e-paper and its archive"}
+            r"^/(?:asv|e-paper)(?:/|$)": "the e-paper and its archive",
+            r"^/(?:faz-net-services|ueber-uns)/": "services and company pages",
+            r"^/[^/]*(?:impressum|nutzungsbedingungen|cookie-einwilligung)[^/]*$": "legal and consent pages"}

@@ -26,7 +26,8 @@ class NtvSpider(OutletSpider):
     base_url = "https://www.n-tv.de"
     feeds = ("/politik/rss", "/rss")
     topics = ("/thema/nordkorea", "/thema/suedkorea", "/thema/china", "/thema/russland")
-    article_path = re.compile(r"^/[a-z0-9/-]+/[A-Za-z0-9-]+-article\d+\.html$")
+    # ...-article<n>.html, and ...-id<n>.html since n-tv's new id scheme
+    article_path = re.compile(r"^/[a-z0-9/-]+/[A-Za-z0-9-]+-(?:article|id)\d+\.html$")
     deny = {r"^/(?:mediathek|incoming)(?:/|$)": "videos and picture series", r"^/(?:autoren|thema)(?:/|$)":
             "author and topic pages", r"^/impressum(?:/|$)": "legal pages"}
     parser = NtvParser

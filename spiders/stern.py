@@ -28,5 +28,7 @@ class SternSpider(OutletSpider):
     sections = ("/politik/ausland/",)
     article_path = re.compile(r"^/[a-z0-9-]+(?:/[a-z0-9-]+)*/[a-z0-9-]+-\d{7,9}\.html$")
     deny = {r"^/(?:video|fotos)(?:/|$)": "videos and galleries", r"/themen/": "topic pages",
-            r"^/(?:sonst|plus|archiv|gutscheine)(?:/|$)": "service, subscription and voucher pages"}
+            r"^/(?:sonst|plus|archiv|gutscheine)(?:/|$)": "service, subscription and voucher pages",
+            r"^/noch-fragen/": "readers' questions (a forum)",
+            r"^/(?:impressum|user-diskussionen)[^/]*$": "legal pages and community rules"}
     parser = SternParser

@@ -18,6 +18,7 @@ class SzSpider(OutletSpider):
     base_url = "https://www.sueddeutsche.de"
     feeds = ("https://rss.sueddeutsche.de/rss/Politik",)
     topics = ("/thema/Nordkorea", "/thema/Südkorea", "/thema/China", "/thema/Russland")
-    article_path = re.compile(r"^/[a-z0-9/-]+-1\.\d{5,}$")
+    # ...-1.<number>; agency copy ends in its dpa URN (...-dpa.urn-newsml-dpa-com-<date>-<id>): crawled too
+    article_path = re.compile(r"^/[a-z0-9/-]+-(?:1\.\d{5,}|dpa\.urn-newsml-dpa-com-[0-9-]+)$")
     deny = {r"^/(?:thema|autoren)(?:/|$)": "topic and author pages", r"^/(?:abo|service)(?:/|$)":
             "subscription and service pages"}

@@ -19,6 +19,7 @@ class WeltSpider(OutletSpider):
     feeds = ("/feeds/section/politik/ausland.rss", "/feeds/section/politik.rss")
     news_sitemaps = ("/sitemaps/newssitemap/newssitemap.xml",)
     topics = ("/themen/nordkorea/", "/themen/suedkorea/", "/themen/china/", "/themen/russland/")
-    article_path = re.compile(r"^/[a-z0-9/-]+/(?:article|plus)\d+/[A-Za-z0-9-]+\.html$")
+    # agency copy (/newsticker/dpa_nt/...) is crawled: wire copy is coverage too
+    article_path = re.compile(r"^/[a-z0-9/_-]+/(?:article|plus)\d+/[A-Za-z0-9-]+\.html$")
     deny = {r"^/themen(?:/|$)": "topic pages", r"^/(?:mediathek|podcasts)(?:/|$)": "videos and podcasts",
-            r"^/impressum(?:/|$)": "legal pages"}
+            r"^/impressum(?:/|$)": "legal pages", r"^/Advertorials/": "advertorials (paid content)"}

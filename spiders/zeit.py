@@ -31,7 +31,9 @@ class ZeitSpider(OutletSpider):
     feeds = ("https://newsfeed.zeit.de/politik/ausland/index",)
     news_sitemaps = ("/gsitemaps/index.xml",)
     topics = ("/thema/nordkorea", "/thema/suedkorea", "/thema/china", "/thema/russland")
-    article_path = re.compile(r"^/[a-z-]+(?:/[a-z-]+)?/\d{4}-\d{2}/[a-z0-9-]+(?:/(?:komplettansicht|seite-\d+))?$")
+    # /<ressort>[/<sub>]/<YYYY-MM>/<slug>; agency news (/news/<YYYY-MM>/<DD>/<slug>) are crawled too
+    article_path = re.compile(r"^/[a-z-]+(?:/[a-z-]+)?/\d{4}-\d{2}/(?:\d{2}/)?[a-z0-9-]+"
+                              r"(?:/(?:komplettansicht|seite-\d+))?$")
     deny = {r"^/(?:thema|autoren)(?:/|$)": "topic and author pages", r"^/video(?:/|$)": "videos",
             r"^/(?:zett|angebote|campus/angebote)(?:/|$)": "offers and the former ze.tt section"}
     parser = ZeitParser

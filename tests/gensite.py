@@ -57,6 +57,18 @@ def article_html(n: int, scripted_comments: int = 0, comments: int = 0, body_los
             f'{"".join(_comment_html(n, i) for i in range(comments))}</section></body></html>').encode()
 
 
+def feed_xml(base: str, pages: int, scheme: str) -> bytes:
+    """An RSS feed of every article, in the old URL scheme (``/a/<n>``) or a new one the spider does not
+    know (``/news/bericht-<n>-id<n>.html``), and one item that is a listing page, not an article."""
+    def link(n: int) -> str:
+        return f"{base}/a/{n}" if scheme == "old" else f"{base}/news/bericht-{n}-id{n}.html"
+
+    items = "".join(f"<item><title>Bericht {n}</title><link>{link(n)}</link></item>" for n in range(pages))
+    return (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Generated</title>'
+            f"<link>{base}/</link>{items}<item><title>Alle</title><link>{base}/list/1</link></item>"
+            "</channel></rss>").encode()
+
+
 def listing_html(pages: int, number: int) -> bytes:
     first = (number - 1) * PER_LISTING
     links = "".join(f'<a href="/a/{n}">Bericht {n}</a> ' for n in range(first, min(first + PER_LISTING, pages)))
@@ -79,6 +91,7 @@ class GeneratedSite:
         self.article_delay = article_delay
         self.scripted_comments = scripted_comments
         self.body_lost = False
+        self.feed_scheme = "old"  # or "new": the feed lists the articles under a URL scheme the spider does not know
         self.requests: Counter[str] = Counter()
         self._lock = threading.Lock()
         site = self
@@ -90,9 +103,14 @@ class GeneratedSite:
                     site.requests[path] += 1
                 body, status = b"not found", 404
                 number = path.rsplit("/", 1)[-1]
-                if path.startswith("/list/") and number.isdigit():
+                new_scheme = path.startswith("/news/bericht-") and path.endswith(".html")
+                if new_scheme:
+                    number = path.rsplit("-id", 1)[-1].removesuffix(".html")
+                if path == "/feed.xml":
+                    body, status = feed_xml(site.base_url, site.pages, site.feed_scheme), 200
+                elif path.startswith("/list/") and number.isdigit():
                     body, status = listing_html(site.pages, int(number)), 200
-                elif path.startswith("/a/") and number.isdigit() and int(number) < site.pages:
+                elif (path.startswith("/a/") or new_scheme) and number.isdigit() and int(number) < site.pages:
                     time.sleep(site.article_delay)
                     body, status = article_html(int(number), site.scripted_comments, site.comments,
                                                 site.body_lost), 200
@@ -110,7 +128,7 @@ class GeneratedSite:
 
     def article_fetches(self) -> Counter[str]:
         with self._lock:
-            return Counter({p: n for p, n in self.requests.items() if p.startswith("/a/")})
+            return Counter({p: n for p, n in self.requests.items() if p.startswith(("/a/", "/news/"))})
 
     def __enter__(self) -> GeneratedSite:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

@@ -21,3 +21,11 @@ class GeneratedCommentsSpider(GeneratedSiteSpider):
 
     name = "gensite-comments"
     parser = CiceroParser
+
+
+class GeneratedFeedSpider(GeneratedSiteSpider):
+    """The generated site through its feed (mode=recent reads it; the article URL shape is ``/a/<n>``)."""
+
+    name = "gensite-feed"
+    feeds = ("/feed.xml",)
+    sections = ()

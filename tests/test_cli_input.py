@@ -124,7 +124,7 @@ def test_a_page_falsely_declaring_koi8r_is_read_as_utf8_in_a_crawl():
     html = (f'<html><head><meta charset="koi8-r"><title>Südkorea äußert sich</title></head><body><article>'
             f"<h1>Südkorea äußert sich</h1>{TEXT}</article></body></html>").encode()
     spider = make_spider()
-    url = "https://example.org/a/1"
+    url = "https://www.cicero.de/aussenpolitik/suedkorea-aeussert-sich"  # an article URL of the spider's outlet
     response = HtmlResponse(url=url, body=html, headers={"Content-Type": "text/html"}, request=Request(url))
     assert response.encoding == "koi8-r"  # what Scrapy decodes it with
     (article,) = list(spider.parse_article(response))

@@ -360,6 +360,9 @@ def test_scheduled_run_is_recorded_in_corpus_crawls(es_url, es, prefix, tmp_path
     assert record["job"] == "cicero-recent" and record["status"] == "ok" and record["exit_code"] == 0
     assert record["items_indexed"] == 14 and record["items_scraped"] == 14 and record["log_file"].endswith(".log")
     assert record["scheduled_for"] and record["start"] <= record["end"]
+    assert record["mode"] == "recent" and record["degraded"] is False
+    assert record["health"]["articles"] == record["health"]["fetched"] > 0  # the outlet's health is stored
+    assert {s["kind"] for s in record["health"]["sources"]} == {"feed", "listing"}
     assert not (tmp_path / "data" / "crawls.jsonl").exists()  # one record, in Elasticsearch only
 
 
@@ -386,6 +389,7 @@ def test_kibana_saved_search_queries_run_against_the_indices(es_url, es, prefix,
         "Wire copy (agencies only, no own author)": 0,
         "Latest in-scope headlines": 3,
         "Comments on Korea articles": 11,  # every comment sits under a Korea article
+        "Degraded runs": 0,  # the crawl's own record: its first run, nothing to fall from
     }
 
 

@@ -47,7 +47,11 @@ def test_the_required_objects_are_there():
     assert titles["index-pattern"] == {"corpus-articles", "corpus-comments", "corpus-crawls"}
     assert titles["search"] >= {"Nordkorea–Russland", "China–Russland", "Korea und China", "Cicero Plus (paywalled)",
                                 "Wire copy (agencies only, no own author)", "Comments on Korea articles"}
-    assert titles["dashboard"] == {"East Asia coverage"}
+    assert titles["dashboard"] == {"East Asia coverage", "Crawl health"}
+    assert "Degraded runs" in titles["search"]
+    degraded = BY_ID["corpus-search-degraded"]["attributes"]
+    assert json.loads(degraded["kibanaSavedObjectMeta"]["searchSourceJSON"])["query"]["query"] == "degraded:true"
+    assert degraded["sort"] == [["start", "desc"]] and "degraded_reasons" in degraded["columns"]
     views = [o["attributes"] for o in OBJECTS if o["type"] == "index-pattern"]
     times = {view["title"]: view["timeFieldName"] for view in views}
     assert times == {"corpus-articles": "published_at", "corpus-comments": "published_at", "corpus-crawls": "start"}
@@ -67,7 +71,7 @@ def test_every_reference_resolves():
             assert source["indexRefName"] in names
         if obj["type"] == "dashboard":
             panels = json.loads(obj["attributes"]["panelsJSON"])
-            assert len(panels) >= 10
+            assert len(panels) >= 6
             for panel in panels:
                 assert f"{panel['panelIndex']}:{panel['panelRefName']}" in names
     # referenced objects come first in the file (Kibana imports in one go, but order helps readers)

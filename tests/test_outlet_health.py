@@ -123,3 +123,32 @@ def test_the_history_is_read_from_corpus_crawls(es_url, es, prefix, tmp_path):
     assert not (tmp_path / "crawls.jsonl").exists()  # all four indexed (the mapping takes the health)
     found = asyncio.run(earlier_health("cicero", "recent", config, tmp_path / "crawls.jsonl", 10))
     assert [h["fill"]["body"] for h in found] == [0.9, 0.5, 1.0]  # newest first, the backfill left out
+
+
+@pytest.mark.e2e
+def test_a_feed_that_switches_to_a_new_url_scheme_still_yields_its_articles(tmp_path):
+    """The feed lists every article under a URL shape article_path (/a/<n>) does not know, and one listing
+    page: every article is fetched and written; the listing page is fetched, judged no article and counted.
+    (The site serves its feed as text/html, as some do: it is read as XML all the same.)"""
+    from tests.redis_spiders import GeneratedFeedSpider
+
+    env = {**{k: v for k, v in os.environ.items() if k != "ELASTICSEARCH_URL"},
+           "CORPUS_OUTPUT_DIR": str(tmp_path / "data")}
+    with GeneratedSite(10) as site:
+        site.feed_scheme = "new"
+        done = subprocess.run(
+            [sys.executable, "-m", "scrapy", "crawl", "gensite-feed", "-a", f"base_url={site.base_url}",
+             "-a", "scope=all", "-a", "incremental=false", "-O", str(tmp_path / "out.jsonl"),
+             "-s", "SPIDER_MODULES=tests.redis_spiders", "-s", "ROBOTSTXT_OBEY=False", "-s", "DOWNLOAD_DELAY=0",
+             "-s", "AUTOTHROTTLE_ENABLED=False"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        new_urls = [f"{site.base_url}/news/bericht-{n}-id{n}.html" for n in range(10)]
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert not any(GeneratedFeedSpider.article_path.match(url.split(":", 2)[2].split("/", 1)[1]) for url in new_urls)
+    items = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert sorted(i["url"] for i in items) == sorted(new_urls)
+    (record,) = [json.loads(line) for line in (tmp_path / "data" / "crawls.jsonl").read_text().splitlines()]
+    assert record["health"]["articles"] == 10 and record["health"]["not_articles"] == 1
+    assert record["health"]["not_article_shapes"] == {"/list/N": 1}
+    (feed,) = record["health"]["sources"]
+    assert (feed["kind"], feed["listed"], feed["candidates"], feed["articles"]) == ("feed", 11, 11, 10)
+    assert "'corpus/pages/not_article': 1" in done.stderr and not record["degraded"]

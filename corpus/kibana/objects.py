@@ -5,8 +5,9 @@ import reads (8.x): data views for articles, comments and crawls; saved
 searches in the Lucene query language (the same strings run against
 Elasticsearch as ``query_string`` queries); aggregation-based visualizations
 (``histogram``, ``line``, ``pie``, ``table``, ``metric``: the legacy editor
-types that Kibana 8.x still imports and shows); and the dashboard "East Asia
-coverage". ``corpus/kibana/saved_objects.ndjson`` is this output
+types that Kibana 8.x still imports and shows); and the dashboards "East Asia
+coverage" and "Crawl health" (per outlet and run, from the crawl records'
+``health``). ``corpus/kibana/saved_objects.ndjson`` is this output
 (``python -m corpus.kibana > corpus/kibana/saved_objects.ndjson`` writes it
 again; a test checks the two agree).
 
@@ -48,12 +49,12 @@ def data_view(object_id: str, title: str, name: str, time_field: str, formats: d
 
 
 def saved_search(object_id: str, title: str, query: str, data_view_id: str, columns: list[str],
-                 description: str) -> dict[str, Any]:
+                 description: str, sort: str = "published_at") -> dict[str, Any]:
     return {
         "id": object_id, "type": "search", "managed": False, "references": _index_ref(data_view_id),
         "attributes": {
             "title": title, "description": description, "columns": columns,
-            "sort": [["published_at", "desc"]], "grid": {}, "hideChart": False, "isTextBasedQuery": False,
+            "sort": [[sort, "desc"]], "grid": {}, "hideChart": False, "isTextBasedQuery": False,
             "timeRestore": False,
             "kibanaSavedObjectMeta": {"searchSourceJSON": _search_source(query)},
         },
@@ -201,6 +202,47 @@ def saved_objects(prefix: str = "corpus") -> list[dict[str, Any]]:
         ("search", f"{prefix}-search-latest", 24, 30, 24, 15), ("visualization", v + "runs", 0, 45, 20, 15),
         ("visualization", v + "failures", 20, 45, 8, 15), ("visualization", v + "items-per-run", 28, 45, 20, 15),
     ], "Coverage of North and South Korea, Russia and China in the German press, and the crawls behind it."))
+    objects += _crawl_health(prefix, crawls, table, metric)
+    return objects
+
+
+def _crawl_health(prefix: str, crawls: str, table: dict[str, Any], metric: dict[str, Any]) -> list[dict[str, Any]]:
+    """The "Crawl health" dashboard: articles and fill rates per outlet and run, and the degraded runs."""
+    from corpus.outlethealth import FIELDS
+
+    def avg(field: str, agg_id: str) -> dict[str, Any]:
+        return {"id": agg_id, "enabled": True, "type": "avg", "params": {"field": field}, "schema": "metric"}
+
+    def line(key: str, title: str, field: str, label: str) -> dict[str, Any]:
+        return visualization(f"{prefix}-vis-{key}", title, "line",
+                             [avg(field, "1"), _weekly("start", interval="d"), _terms("spider", 15, "group")],
+                             _xy_params("line", mode="normal", value_label=label), crawls, query="_exists_:health")
+
+    fill = [avg(f"health.fill.{name}", str(number)) for number, name in enumerate(FIELDS, start=1)]
+    by_outlet = _terms("spider", 30, "bucket", str(len(fill) + 1))
+    objects = [
+        line("health-articles", "Articles per run, by outlet", "health.articles", "Article pages per run"),
+        line("health-article-rate", "Articles per fetched page, by outlet", "health.article_rate",
+             "Share of fetched pages that were articles"),
+        line("health-body", "Body (80+ words) fill rate, by outlet", "health.fill.body", "Share of article pages"),
+        visualization(f"{prefix}-vis-health-fill", "Fill rate per field and outlet (average over the runs shown)",
+                      "table", [*fill, by_outlet], table, crawls, query="_exists_:health"),
+        visualization(f"{prefix}-vis-degraded", "Degraded runs", "metric", [_count()], metric, crawls,
+                      query="degraded:true"),
+        saved_search(f"{prefix}-search-degraded", "Degraded runs", "degraded:true", crawls,
+                     ["spider", "mode", "degraded_reasons", "health.articles", "health.fetched"],
+                     "Runs in which an outlet fell below its usual: the reasons name the measure "
+                     "(see the README, \"When an outlet changes\").", sort="start"),
+    ]
+    v = f"{prefix}-vis-"
+    objects.append(dashboard(f"{prefix}-dashboard-crawl-health", "Crawl health", [
+        ("visualization", v + "health-articles", 0, 0, 24, 15),
+        ("visualization", v + "health-article-rate", 24, 0, 24, 15),
+        ("visualization", v + "health-body", 0, 15, 24, 15), ("visualization", v + "degraded", 24, 15, 8, 15),
+        ("visualization", v + "health-fill", 32, 15, 16, 15),
+        ("search", f"{prefix}-search-degraded", 0, 30, 48, 15),
+    ], "Per outlet and run: article pages, the share of fetched pages that were articles, how often each field "
+       "was filled, and the runs marked degraded."))
     return objects
 
 
