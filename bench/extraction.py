@@ -1,15 +1,20 @@
 """Benchmark: our extraction against trafilatura and newspaper4k on the real pages of ../shared/eval.
 
-For every page of ``../shared/eval/dev`` (read in place), each extractor
-predicts title, authors, publication date and body; the set's own scorer
-(``../shared/eval/score.py``) scores them, and one table is printed: title
-exact, authors F1, date exact to the minute, date same day, body F1, share of
-pages with body F1 >= 0.9, and pages/s (extraction only, files already read).
+For every page of the eval sets (``../shared/eval/dev``: German-language, ``intl``: 38
+other countries; read in place), each extractor predicts title, authors, publication
+date and body; the sets' own scorer (``../shared/eval/score.py``) scores them. One
+table per set and one for all pages together: title exact, authors F1, date exact to
+the minute, date same day, body F1, share of pages with body F1 >= 0.9, and pages/s
+(extraction only: files already read, one-time loading excluded), with each
+extractor's speed as a ratio to trafilatura's measured in the same run.
 
-    python bench/extraction.py [--eval ../shared/eval/dev] [--only ours] [--per-page]
+    python bench/extraction.py [--eval DIR ...] [--only ours] [--per-page] [--save DIR]
 
-trafilatura and newspaper4k are optional (``pip install trafilatura newspaper4k``);
-a missing one is reported and left out of the table.
+``--save DIR`` writes each extractor's predictions (``DIR/<extractor>.jsonl``, all sets
+together): ``bench/publishers.py`` compares two such files publisher by publisher.
+
+trafilatura is a dependency of the project; newspaper4k is optional (``pip install
+-e '.[bench]'``): a missing one is reported and left out of the tables.
 """
 
 from __future__ import annotations
@@ -24,10 +29,13 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).parents[1]
-DEFAULT_EVAL = ROOT.parent / "shared" / "eval" / "dev"
+EVAL = ROOT.parent / "shared" / "eval"
+DEFAULT_SETS = [EVAL / "dev", EVAL / "intl"]
+EMPTY = {"title": None, "authors": [], "published_at": None, "body": ""}
 
 
-def _scorer(eval_dir: Path) -> Any:
+def scorer(eval_dir: Path) -> Any:
+    """The eval set's own scorer (``score.py`` beside the set)."""
     spec = importlib.util.spec_from_file_location("eval_score", eval_dir.parent / "score.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
@@ -54,7 +62,7 @@ def with_trafilatura(html: str, url: str) -> dict[str, Any]:
 
     doc = trafilatura.bare_extraction(html, url=url, with_metadata=True)
     if doc is None:
-        return {"title": None, "authors": [], "published_at": None, "body": ""}
+        return dict(EMPTY)
     data = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
     authors = [a.strip() for a in (data.get("author") or "").split(";") if a.strip()]
     return {"title": data.get("title"), "authors": authors, "published_at": data.get("date"),
@@ -82,69 +90,103 @@ EXTRACTORS: dict[str, Callable[[str, str], dict[str, Any]]] = {
 }
 
 
-def run(
-    name: str, extractor: Callable[[str, str], dict[str, Any]], pages: list[tuple[dict, str]]
-) -> tuple[list, float]:
-    predictions = []
-    # one untimed call first: one-time loading (dateparser's language data, trafilatura's
-    # settings) is start-up, not per-page cost
+def warm_up(name: str, extractor: Callable[[str, str], dict[str, Any]], html: str, url: str) -> None:
+    """One untimed call: one-time loading (dateparser's language data, trafilatura's settings) is
+    start-up, not per-page cost."""
     try:
-        extractor(pages[0][1], pages[0][0]["url"])
+        extractor(html, url)
         if name == "ours":
             from corpus.normalize.dates import parse_date
 
             parse_date("1. Januar 2024", engine="slow")  # dateparser loads its data on first use
+    except ImportError:
+        raise
     except Exception:  # a failure here shows again, timed, below
         pass
-    began = time.perf_counter()
+
+
+def run(name: str, extractor: Callable[[str, str], dict[str, Any]],
+        pages: list[tuple[dict, str]]) -> tuple[list[dict], dict[str, float]]:
+    """Predictions for every page, and the seconds each page took."""
+    warm_up(name, extractor, pages[0][1], pages[0][0]["url"])
+    predictions = []
+    seconds: dict[str, float] = {}
     for record, html in pages:
+        began = time.perf_counter()
         try:
             prediction = extractor(html, record["url"])
         except Exception as exc:  # an extractor that fails on a page scores zero on it
             print(f"  {name} failed on {record['file']}: {type(exc).__name__}: {exc}", file=sys.stderr)
-            prediction = {"title": None, "authors": [], "published_at": None, "body": ""}
+            prediction = dict(EMPTY)
+        seconds[record["file"]] = time.perf_counter() - began
         predictions.append({"file": record["file"], **prediction})
-    return predictions, time.perf_counter() - began
+    return predictions, seconds
+
+
+KEYS = [("title_exact", "title exact"), ("authors_f1", "authors F1"), ("date_minute", "date minute"),
+        ("date_day", "date day"), ("body_f1", "body F1"), ("body_f1_ge_0_9", "body>=0.9")]
+
+
+def table(title: str, rows: list[tuple[str, dict, float, float | None]]) -> str:
+    """One set's table: a row per extractor with its scores, pages/s and speed against trafilatura."""
+    lines = [title, f"{'extractor':14}" + "".join(f"{label:>13}" for _, label in KEYS)
+             + f"{'pages/s':>10}{'x trafil.':>11}"]
+    for name, summary, speed, ratio in rows:
+        lines.append(f"{name:14}" + "".join(f"{summary.get(k, float('nan')):13.3f}" for k, _ in KEYS)
+                     + f"{speed:10.1f}" + (f"{ratio:11.2f}" if ratio else f"{'-':>11}"))
+    return "\n".join(lines)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--eval", type=Path, default=DEFAULT_EVAL)
+    ap.add_argument("--eval", type=Path, action="append", help="an eval set (default: dev and intl)")
     ap.add_argument("--only", action="append", choices=sorted(EXTRACTORS))
     ap.add_argument("--per-page", action="store_true", help="also print our per-page scores")
-    ap.add_argument("--save", type=Path, help="write our predictions (pred.jsonl) here")
+    ap.add_argument("--save", type=Path, help="write each extractor's predictions into this directory")
     args = ap.parse_args()
-    if not (args.eval / "truth.jsonl").exists():
-        print(f"no eval set at {args.eval}", file=sys.stderr)
-        return 2
+    sets = args.eval or DEFAULT_SETS
+    for eval_dir in sets:
+        if not (eval_dir / "truth.jsonl").exists():
+            print(f"no eval set at {eval_dir} (truth.jsonl missing)", file=sys.stderr)
+            return 2
     from corpus.extract.article import read_html
 
-    scorer = _scorer(args.eval)
-    truth = scorer.load_jsonl(str(args.eval / "truth.jsonl"))
-    pages = [(record, read_html(args.eval / record["file"])) for record in truth]
-    rows = []
-    for name in args.only or list(EXTRACTORS):
+    score = scorer(sets[0])
+    truths = {d.name: score.load_jsonl(str(d / "truth.jsonl")) for d in sets}
+    pages = [(record, read_html(d / record["file"])) for d in sets for record in truths[d.name]]
+    names = args.only or list(EXTRACTORS)
+    results: dict[str, tuple[list[dict], dict[str, float]]] = {}
+    for name in names:
         try:
-            predictions, seconds = run(name, EXTRACTORS[name], pages)
+            results[name] = run(name, EXTRACTORS[name], pages)
         except ImportError as exc:
             print(f"{name}: not installed ({exc}); left out", file=sys.stderr)
-            continue
-        summary, per_page = scorer.score(truth, predictions)
-        rows.append((name, summary, len(pages) / seconds))
-        if name == "ours" and args.save:
-            args.save.write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in predictions), "utf-8")
-        if name == "ours" and args.per_page:
-            for page in per_page:
-                print(json.dumps(page, ensure_ascii=False))
-    keys = [("title_exact", "title exact"), ("authors_f1", "authors F1"), ("date_minute", "date minute"),
-            ("date_day", "date day"), ("body_f1", "body F1"), ("body_f1_ge_0_9", "body>=0.9")]
-    first = rows[0][1] if rows else {}
-    keys = [(k, label) for k, label in keys if k in first] or [(k, k) for k in first if isinstance(first[k], float)]
-    print(f"pages: {len(pages)} from {args.eval}")
-    print(f"{'extractor':14}" + "".join(f"{label:>13}" for _, label in keys) + f"{'pages/s':>10}")
-    for name, summary, speed in rows:
-        print(f"{name:14}" + "".join(f"{summary.get(k, float('nan')):13.3f}" for k, _ in keys) + f"{speed:10.1f}")
+    if args.save:
+        args.save.mkdir(parents=True, exist_ok=True)
+        for name, (predictions, _) in results.items():
+            (args.save / f"{name}.jsonl").write_text(
+                "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in predictions), "utf-8")
+    base = results.get("trafilatura")
+    scopes = [(d.name, truths[d.name]) for d in sets]
+    if len(sets) > 1:
+        scopes.append(("all", [r for d in sets for r in truths[d.name]]))
+    for label, truth in scopes:
+        files = {r["file"] for r in truth}
+        rows = []
+        for name, (predictions, times) in results.items():
+            chosen = [p for p in predictions if p["file"] in files]
+            summary, per_page = score.score(truth, chosen)
+            seconds = sum(times[f] for f in files)
+            speed = len(truth) / seconds
+            ratio = sum(base[1][f] for f in files) / seconds if base and name != "trafilatura" else None
+            rows.append((name, summary, speed, ratio))
+            if name == "ours" and args.per_page and label != "all":
+                for page in per_page:
+                    print(json.dumps(page, ensure_ascii=False))
+        print(table(f"{label}: {len(truth)} pages", rows))
+        print()
     return 0
+
 
 
 if __name__ == "__main__":
