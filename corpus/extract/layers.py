@@ -16,7 +16,6 @@ loses the article.
 
 from __future__ import annotations
 
-import copy
 import html
 import itertools
 import logging
@@ -25,16 +24,17 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
+from corpus.extract.generic import main_blocks
 from corpus.extract.page import Page
-from corpus.extract.text import Body, blocks_from_tree, body_from, node_text, prune_links, tidy
+from corpus.extract.text import Body, body_from, node_text, prune_links, tidy, trim_tail
 from corpus.normalize.bylines import agency_of, resolve_authors
 from corpus.normalize.text import clean_text
 
 logger = logging.getLogger(__name__)
 
 # Per field, which layers to try in which order (an outlet parser may override single fields).
-# Body: the outlet's own container first; then trafilatura, which keeps sub-headings and stops
-# before boxes and comments; JSON-LD articleBody last (often without headings, sometimes cut).
+# Body: the outlet's own container first; then the generic main text, which keeps sub-headings and
+# leaves out boxes and comments; JSON-LD articleBody last (often without headings, sometimes cut).
 FIELD_ORDER: dict[str, tuple[str, ...]] = {"body": ("selector", "generic", "jsonld")}
 
 # The parser contract: every field a layer may give, and the type its method returns (or None).
@@ -299,22 +299,8 @@ class GenericLayer(Layer):
         return segments[0].replace("-", " ").title() if len(segments) > 1 else None
 
     def body(self) -> Body | None:
-        """Main text by trafilatura (the strongest generic extractor measured on German pages),
-        read from its tree so that boxes of links can be told from text."""
-        import trafilatura
-
-        # a copy of the page's tree: trafilatura prunes the tree it is given. No `deduplicate`:
-        # trafilatura's duplicate cache lives as long as the process, so a crawl would lose the
-        # paragraphs of a page fetched again (a revisit) or shared by two articles (wire copy);
-        # repeated paragraphs within one page are dropped by tidy().
-        document = trafilatura.bare_extraction(
-            copy.deepcopy(self.page.tree), url=self.page.url, include_comments=False, include_tables=False,
-            include_links=True, deduplicate=False, with_metadata=False, fast=True,
-        )
-        tree = getattr(document, "body", None)  # a Document (a dict only with as_dict=True, not asked for)
-        if tree is None:
-            return None
-        blocks = prune_links(blocks_from_tree(tree))
+        """The page's main text (:func:`corpus.extract.generic.main_blocks`), without boxes of links."""
+        blocks = trim_tail(prune_links(main_blocks(self.page.tree)))
         return Body(paragraphs=[b.text for b in blocks], subheadings=[b.text for b in blocks if b.kind == "head"])
 
     def language(self) -> str | None:
@@ -578,7 +564,11 @@ def _str(value: Any) -> str | None:
     # JSON-LD and meta values often carry HTML entities ("zerst&ouml;ren", "&quot;")
     if not isinstance(value, str) or not value.strip():
         return None
-    return html.unescape(value).strip() if "&" in value else value.strip()
+    # twice: pages escape the entities of their CMS again ("K&amp;uuml;hlt&amp;uuml;rme")
+    for _ in range(2):
+        if "&" in value:
+            value = html.unescape(value)
+    return value.strip()
 
 
 def _keyword_list(value: Any) -> list[str]:

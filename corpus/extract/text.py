@@ -104,7 +104,7 @@ def body_from(container: Selector, drop: tuple[str, ...] = ()) -> Body:
     return body
 
 
-# --- generic main text (trafilatura's tree) and boilerplate rules for any layer's body ---
+# --- blocks of the generic main text, and boilerplate rules for any layer's body ---
 
 
 @dataclass
@@ -117,45 +117,6 @@ class Block:
     group: int = -1  # the list an item belongs to
 
 
-def blocks_from_tree(root: Any) -> list[Block]:
-    """Blocks from trafilatura's XML body (``p``, ``head``, ``list/item``, ``quote``, ``ref`` links)."""
-    blocks: list[Block] = []
-    for index, element in enumerate(root):
-        tag = element.tag if isinstance(element.tag, str) else ""
-        if tag == "list":
-            for item in element.iter("item"):
-                blocks.extend(_split_lines(item, "item", index))
-        elif tag in {"p", "head", "quote"}:
-            blocks.extend(_split_lines(element, tag, -1))
-    return blocks
-
-
-def _split_lines(element: Any, kind: str, group: int) -> list[Block]:
-    """The element's text, one block per line break (``lb``), with the share inside links."""
-    lines: list[list[tuple[str, bool]]] = [[]]
-
-    def walk(node: Any, in_link: bool) -> None:
-        if node.text:
-            lines[-1].append((node.text, in_link))
-        for child in node:
-            if child.tag == "lb":
-                lines.append([])
-            else:
-                walk(child, in_link or child.tag == "ref")
-            if child.tail:
-                lines[-1].append((child.tail, in_link))
-
-    walk(element, False)
-    blocks = []
-    for parts in lines:
-        text = clean_text("".join(t for t, _ in parts))
-        if not text:
-            continue
-        linked = sum(len(t.strip()) for t, link in parts if link)
-        blocks.append(Block(text, kind, min(1.0, linked / max(1, len(text))), group))
-    return blocks
-
-
 # A line that names the next box: "Mehr zum Thema:", "Auch interessant", "Ähnliche:"
 _BOX_LEAD = 100
 # Bare interface words and box titles that are never article text.
@@ -166,6 +127,9 @@ _UI_WORDS = frozenset({
     "artikel merken", "kommentare", "zur startseite", "quelle", "quellen", "audio", "video", "podcast",
     "zum artikel", "weiterlesen", "mehr lesen", "top-thema", "weitere themen", "schlagwörter",
     "thema", "mit video", "interview", "liveblog", "zum liveblog", "live", "bildergalerie", "galerie",
+    "hauptinhalt", "stand", "box aufklappen", "box zuklappen", "personen-box aufklappen", "personen-box zuklappen",
+    "weitere informationen", "ende der weiteren informationen", "neuer bereich", "read more", "read next",
+    "more about", "related", "tags", "share", "etiquetas",
 })
 _BOILERPLATE = [re.compile(p, re.IGNORECASE) for p in (
     # datelines and stamps: "Stand: 22.04.2024, 06:00 Uhr", "Freitag, 28.04.2023, 19:25"
@@ -187,6 +151,15 @@ _BOILERPLATE = [re.compile(p, re.IGNORECASE) for p in (
     r"e-paper und news|push-nachrichten über",
     r"affiliate|ohne mehrkosten für sie|melden sie den fehler|markieren sie die entsprechenden wörter",
     r"^[\W_]{1,3}$",
+    # credit lines of broadcasters' pages: "Redaktion: …", "Sendung: hr-INFO, 25.04.2024", "Bildrechte: MDR"
+    r"^(?:redaktion|sendung|bildrechte|faktencheck|mitarbeit|kamera|schnitt|moderation)\s*:\s*.{1,120}$",
+    r"^dieses thema im programm:?$|^dieser artikel wurde ausgedruckt|^fehler gefunden\W*jetzt melden",
+    # copyright and the outlet's own calls to action, in any language the pages use
+    r"^(?:©|\(c\)\s|copyright\b)|\ball rights reserved\b|alle rechte vorbehalten|riproduzione riservata|"
+    r"wszystkie prawa zastrzeżone|tous droits réservés|todos los derechos reservados",
+    r"\bshare this article\b|\bsign up (?:for|to) (?:our|the)\b|\b(?:follow|like) (?:us|[\w.]+) on (?:twitter|"
+    r"facebook|instagram|google news|x)\b|article continues below|protected by recaptcha|"
+    r"\bsubscribe now\b|jetzt unterstützen|unterstützen sie (?:unseren|unabhängigen) journalismus",
 )]
 
 
@@ -248,11 +221,42 @@ def tidy(paragraphs: list[str], title: str | None = None, kicker: str | None = N
         seen.add(key)
         if index < 4 and title_key and key.endswith(title_key) and len(key) <= len(title_key) + 60:
             continue  # "Premier League Rückschlag im Titelkampf …": kicker and headline
-        if text.casefold().rstrip(":. ") in _UI_WORDS:
-            continue
-        if len(text) < 400 and any(p.search(text) for p in _BOILERPLATE):
+        if _is_boilerplate(text):
             continue
         if len(text) < 80 and re.match(r"(?:von|by)\s", text, re.IGNORECASE) and parse_byline(text).authors:
             continue
         kept.append(text)
     return kept
+
+
+# A line that ends a sentence (or a quotation of one).
+_SENTENCE_END = re.compile(r"[.!?…:;\"“”»«’)\]。！？」』]$")
+
+
+def trim_tail(blocks: list[Block]) -> list[Block]:
+    """Drop the box that so often follows an article's last paragraph.
+
+    From the end, lines that are no text are left out while a paragraph is left before them:
+    interface words, boilerplate (:func:`tidy`'s rules) and addresses, and up to four short lines
+    that end no sentence (box titles such as "Mehr zum Thema" or "Latest National
+    Stories", teaser headlines, dates, names, section links). Items of a list stay: an article may
+    end with one.
+    """
+    end, short_lines = len(blocks), 0
+    while end > 1:
+        block = blocks[end - 1]
+        text = block.text
+        if block.kind == "item":
+            break
+        if _is_boilerplate(text) or re.fullmatch(r"https?://\S+", text):
+            end -= 1
+            continue
+        if short_lines == 4 or len(text) >= 60 or _SENTENCE_END.search(text):
+            break
+        short_lines += 1
+        end -= 1
+    return blocks[:end]
+
+
+def _is_boilerplate(text: str) -> bool:
+    return text.casefold().rstrip(":. ") in _UI_WORDS or (len(text) < 400 and any(p.search(text) for p in _BOILERPLATE))
