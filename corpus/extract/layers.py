@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
+from lxml import etree
+
 from corpus.extract.generic import main_blocks
 from corpus.extract.page import Page
 from corpus.extract.text import Body, body_from, node_text, prune_links, tidy, trim_tail
@@ -503,8 +505,15 @@ def printed(page: Page, text: str | None) -> bool:
     if not text or len(text) < 40:
         return False
     opening = " ".join(text.split())[:30]
-    texts = page.sel.root.xpath("//body//text()[not(ancestor::script or ancestor::style)]")
-    return any(opening in " ".join(t.split()) for t in texts if len(t) >= 30)
+    return any(opening in " ".join(t.split()) for t in _body_texts(page.tree) if len(t) >= 30)
+
+
+_BODY_TEXTS = etree.XPath("//body//text()[not(ancestor::script or ancestor::style)]", smart_strings=False)
+
+
+def _body_texts(tree: Any) -> list[str]:
+    """The text nodes of a page's body outside scripts and styles (compiled once: pages are many)."""
+    return _BODY_TEXTS(tree)
 
 
 def _folded(text: str) -> str:
