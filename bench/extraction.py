@@ -6,7 +6,8 @@ date and body; the sets' own scorer (``../shared/eval/score.py``) scores them. O
 table per set and one for all pages together: title exact, authors F1, date exact to
 the minute, date same day, body F1, share of pages with body F1 >= 0.9, and pages/s
 (extraction only: files already read, one-time loading excluded), with each
-extractor's speed as a ratio to trafilatura's measured in the same run.
+extractor's speed as a ratio to trafilatura's measured in the same run (the extractors
+take turns page by page, so a change in the machine's load weighs on all alike).
 
     python bench/extraction.py [--eval DIR ...] [--only ours] [--per-page] [--save DIR]
 
@@ -105,22 +106,27 @@ def warm_up(name: str, extractor: Callable[[str, str], dict[str, Any]], html: st
         pass
 
 
-def run(name: str, extractor: Callable[[str, str], dict[str, Any]],
-        pages: list[tuple[dict, str]]) -> tuple[list[dict], dict[str, float]]:
-    """Predictions for every page, and the seconds each page took."""
-    warm_up(name, extractor, pages[0][1], pages[0][0]["url"])
-    predictions = []
-    seconds: dict[str, float] = {}
+def run(extractors: dict[str, Callable[[str, str], dict[str, Any]]],
+        pages: list[tuple[dict, str]]) -> dict[str, tuple[list[dict], dict[str, float]]]:
+    """Each extractor's predictions for every page, and the seconds each page took.
+
+    The extractors take turns page by page, so that a change in the machine's load (other
+    processes share its cores) weighs on all of them alike and their speed ratios hold.
+    """
+    for name, extractor in extractors.items():
+        warm_up(name, extractor, pages[0][1], pages[0][0]["url"])
+    results: dict[str, tuple[list[dict], dict[str, float]]] = {name: ([], {}) for name in extractors}
     for record, html in pages:
-        began = time.perf_counter()
-        try:
-            prediction = extractor(html, record["url"])
-        except Exception as exc:  # an extractor that fails on a page scores zero on it
-            print(f"  {name} failed on {record['file']}: {type(exc).__name__}: {exc}", file=sys.stderr)
-            prediction = dict(EMPTY)
-        seconds[record["file"]] = time.perf_counter() - began
-        predictions.append({"file": record["file"], **prediction})
-    return predictions, seconds
+        for name, extractor in extractors.items():
+            began = time.perf_counter()
+            try:
+                prediction = extractor(html, record["url"])
+            except Exception as exc:  # an extractor that fails on a page scores zero on it
+                print(f"  {name} failed on {record['file']}: {type(exc).__name__}: {exc}", file=sys.stderr)
+                prediction = dict(EMPTY)
+            results[name][1][record["file"]] = time.perf_counter() - began
+            results[name][0].append({"file": record["file"], **prediction})
+    return results
 
 
 KEYS = [("title_exact", "title exact"), ("authors_f1", "authors F1"), ("date_minute", "date minute"),
@@ -155,12 +161,15 @@ def main() -> int:
     truths = {d.name: score.load_jsonl(str(d / "truth.jsonl")) for d in sets}
     pages = [(record, read_html(d / record["file"])) for d in sets for record in truths[d.name]]
     names = args.only or list(EXTRACTORS)
-    results: dict[str, tuple[list[dict], dict[str, float]]] = {}
+    extractors = {}
     for name in names:
         try:
-            results[name] = run(name, EXTRACTORS[name], pages)
+            warm_up(name, EXTRACTORS[name], pages[0][1], pages[0][0]["url"])
         except ImportError as exc:
             print(f"{name}: not installed ({exc}); left out", file=sys.stderr)
+            continue
+        extractors[name] = EXTRACTORS[name]
+    results = run(extractors, pages)
     if args.save:
         args.save.mkdir(parents=True, exist_ok=True)
         for name, (predictions, _) in results.items():

@@ -21,6 +21,7 @@ fraction of a boilerplate-removal pass over a copy of the page (``bench/extracti
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -93,7 +94,13 @@ def _box_kind(element: etree._Element) -> int | None:
     if attrib.get("itemprop") == "articleBody":
         return NOT_A_BOX
     names = f"{attrib.get('class', '')} {attrib.get('id', '')}".strip()
-    if not names or not _BOX.search(names):
+    return _named(names) if names else NOT_A_BOX
+
+
+@functools.lru_cache(maxsize=4096)
+def _named(names: str) -> int:
+    """What a class and id name (a page repeats the same classes hundreds of times)."""
+    if not _BOX.search(names):
         return NOT_A_BOX
     if _COMMENTS.search(names):
         return COMMENTS

@@ -80,7 +80,7 @@ class Page:
     def meta(self) -> dict[str, str]:
         """``<meta>`` tags by ``name``/``property``/``itemprop`` (lower-cased); first one wins."""
         tags: dict[str, str] = {}
-        for node in self.sel.xpath("//meta[@content]"):
+        for node in _METAS(self.tree):
             key = node.attrib.get("property") or node.attrib.get("name") or node.attrib.get("itemprop")
             if key:
                 tags.setdefault(key.strip().lower(), node.attrib["content"].strip())
@@ -91,7 +91,7 @@ class Page:
         key = key.lower()
         return [
             n.attrib["content"].strip()
-            for n in self.sel.xpath("//meta[@content]")
+            for n in _METAS(self.tree)
             if (n.attrib.get("property") or n.attrib.get("name") or "").strip().lower() == key
         ]
 
@@ -102,7 +102,7 @@ class Page:
         Invalid JSON is recorded in :attr:`errors` and skipped, never raised.
         """
         objects: list[dict[str, Any]] = []
-        for raw in self.sel.xpath('//script[@type="application/ld+json"]/text()').getall():
+        for raw in _JSON_LD(self.tree):
             try:
                 # JSON escapes can spell lone surrogates ("\ud800"): made valid here, where they enter
                 data = scrub(json.loads(raw.strip().rstrip(";")))
@@ -140,6 +140,10 @@ class Page:
         href = self.sel.xpath('//link[@rel="canonical"]/@href').get() or self.meta.get("og:url")
         return urljoin(self.url, href.strip()) if href else None
 
+
+# queries run on every page, compiled once and read from lxml directly (no selector per result)
+_METAS = etree.XPath("//meta[@content]")
+_JSON_LD = etree.XPath('//script[@type="application/ld+json"]/text()', smart_strings=False)
 
 MAX_DEPTH = 2048  # libxml2's limit on nesting with huge_tree (255 without)
 # wrappers that carry layout, not text: what a page nested thousands deep is made of

@@ -163,6 +163,10 @@ _BOILERPLATE = [re.compile(p, re.IGNORECASE) for p in (
 )]
 
 
+# all of them in one pattern: one search per line instead of one per rule
+_ANY_BOILERPLATE = re.compile("|".join(f"(?:{p.pattern})" for p in _BOILERPLATE), re.IGNORECASE)
+
+
 def _fold(text: str) -> str:
     return re.sub(r"\W+", "", text).casefold()
 
@@ -259,4 +263,4 @@ def trim_tail(blocks: list[Block]) -> list[Block]:
 
 
 def _is_boilerplate(text: str) -> bool:
-    return text.casefold().rstrip(":. ") in _UI_WORDS or (len(text) < 400 and any(p.search(text) for p in _BOILERPLATE))
+    return text.casefold().rstrip(":. ") in _UI_WORDS or (len(text) < 400 and _ANY_BOILERPLATE.search(text) is not None)
