@@ -117,3 +117,21 @@ def test_the_walk_leaves_the_shared_tree_as_it_was():
 def test_a_page_without_prose_gives_no_body():
     page = Page("https://example.org/", "<html><body><nav><a href='/a'>A</a></nav><div>Menü</div></body></html>")
     assert main_blocks(page.tree) == []
+
+
+def test_a_printed_teaser_that_opens_with_a_link_is_printed():
+    # Golem prints the standfirst as "<a …>Samsung</a> hat vor Gericht …": printed, and kept out of the body
+    record = truth("Golem_2024_04_28.html.gz")
+    article = extract_article(read_html(record["path"]), record["url"])
+    assert article["teaser"].startswith("Samsung hat vor Gericht die Patentklage")
+    assert article["teaser_printed"] is True
+    assert "Samsung hat vor Gericht die Patentklage" not in article["body"]
+
+
+def test_a_description_cut_from_the_first_paragraph_is_no_printed_teaser():
+    # the JSON-LD description is the first paragraph cut off ("… am Dienstag..."): not a teaser the page prints
+    record = truth("MitteldeutscheZeitung_2024_04_30.html.gz")
+    article = extract_article(read_html(record["path"]), record["url"])
+    assert article["teaser"].endswith("...")
+    assert article["teaser_printed"] is False
+    assert article["body"].startswith("London/Teheran - Iranische Sicherheitskräfte")

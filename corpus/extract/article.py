@@ -87,7 +87,7 @@ def extract_article(html: str, url: str, reference: datetime | None = None) -> d
     record = dataclasses.asdict(article.item)
     record["comments"] = [dataclasses.asdict(c.item) for c in rest if not c.dropped]
     # the teaser is the printed standfirst, not only a description in the metadata
-    record["teaser_printed"] = printed(page, record.get("teaser"))
+    record["teaser_printed"] = printed(page, record.get("teaser"), record.get("body"))
     if article.dropped:
         record["dropped"] = article.dropped
     return record

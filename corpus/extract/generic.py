@@ -10,7 +10,7 @@ Each paragraph of prose counts points for every element above it (one, one per c
 one per 100 characters up to three). From the page down, the walk follows the child
 that holds most of its parent's points while it holds at least :data:`SHARE` of them:
 where the article's paragraphs part ways is its container, with the siblings made like
-it (tag and class) when the text is cut into parts around boxes. The blocks inside, in
+it (same tag, the classes of one among the other's) when the text is cut into parts around boxes. The blocks inside, in
 page order, are the body; boxes of links among them are dropped by
 :func:`~corpus.extract.text.prune_links`, lines that are not text by
 :func:`~corpus.extract.text.tidy`.
@@ -79,7 +79,7 @@ class _Node:
     box: int = NOT_A_BOX  # what its class or id names
     boxed: bool = False  # inside a box that is not text
     in_link: bool = False  # inside a link (a teaser whose whole box is the link)
-    kind: str = ""  # tag and class: siblings alike are parts of one text
+    kind: tuple[str, frozenset[str]] = ("", frozenset())  # tag and classes: siblings alike are parts of one text
     children: list[int] = field(default_factory=list)
 
 
@@ -170,7 +170,7 @@ def main_blocks(root: etree._Element) -> list[Block]:
             continue
         index = len(nodes)
         nodes.append(_Node(parent, box, in_link=nodes[parent].in_link or tag == "a",
-                           kind=f"{tag}.{element.get('class', '')}"))
+                           kind=(tag, frozenset((element.get("class") or "").split()))))
         nodes[parent].children.append(index)
         if tag in ("ul", "ol"):
             groups += 1
@@ -265,17 +265,20 @@ def _choose(nodes: list[_Node], found: list[tuple[Block, int]]) -> list[Block]:
     best = _descend(nodes, prose)
     if prose[best] <= 0:
         return []
-    # an article cut into parts around boxes: its other parts are the siblings made alike
-    # (the container itself or one of the three elements above it, when it has a class)
+    # an article cut into parts around boxes: its other parts are the siblings made alike of the
+    # container, or of the element above it (the container taken as the outermost element that
+    # holds just its prose: "widget > wrap > text" is one part)
     chosen = {best}
     part = best
-    for _ in range(4):
+    while nodes[part].parent > 0 and prose[nodes[part].parent] == prose[part]:
+        part = nodes[part].parent
+    for _ in range(2):
         parent = nodes[part].parent
         if parent < 0:
             break
-        kind = nodes[part].kind
-        alike = [sibling for sibling in nodes[parent].children if sibling != part and nodes[sibling].kind == kind
-                 and prose[sibling] > 0 and not nodes[sibling].boxed] if not kind.endswith(".") else []
+        alike = [sibling for sibling in nodes[parent].children if sibling != part
+                 and prose[sibling] >= 0.05 * prose[part]
+                 and not nodes[sibling].boxed and _alike(nodes[sibling].kind, nodes[part].kind)]
         if alike:
             chosen.update(alike)
             chosen.add(part)
@@ -291,6 +294,11 @@ def _choose(nodes: list[_Node], found: list[tuple[Block, int]]) -> list[Block]:
         if at >= 0:
             blocks.append(block)
     return blocks
+
+
+def _alike(one: tuple[str, frozenset[str]], other: tuple[str, frozenset[str]]) -> bool:
+    """Same tag, and the classes of one among the other's ("body" and "body walled-content")."""
+    return one[0] == other[0] and bool(one[1]) and bool(other[1]) and (one[1] <= other[1] or other[1] <= one[1])
 
 
 def _prose(nodes: list[_Node], found: list[tuple[Block, int]]) -> list[float]:

@@ -500,12 +500,19 @@ def _tidy_body(body: Body, values: dict[str, Any], site_names: set[str]) -> Body
     return Body(paragraphs=paragraphs, subheadings=[h for h in body.subheadings if h in kept])
 
 
-def printed(page: Page, text: str | None) -> bool:
-    """Whether ``text`` (a teaser) is printed in the page body, not only given in its metadata."""
+def printed(page: Page, text: str | None, body: str | None = None) -> bool:
+    """Whether ``text`` (a teaser) is printed in the page body, not only given in its metadata.
+
+    A description that is only the opening of the article's first paragraph (often cut: "… am
+    Dienstag...") is no printed teaser: pass the article's ``body`` to tell.
+    """
     if not text or len(text) < 40:
         return False
     opening = " ".join(text.split())[:30]
-    return any(opening in " ".join(t.split()) for t in _body_texts(page.tree) if len(t) >= 30)
+    if body and " ".join(body.split()).startswith(opening):
+        return False
+    # the body's text as one string: a teaser may open with a link ("<a>Samsung</a> hat vor …")
+    return opening in " ".join("".join(_body_texts(page.tree)).split())
 
 
 _BODY_TEXTS = etree.XPath("//body//text()[not(ancestor::script or ancestor::style)]", smart_strings=False)

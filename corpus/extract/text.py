@@ -130,12 +130,18 @@ _UI_WORDS = frozenset({
     "hauptinhalt", "stand", "box aufklappen", "box zuklappen", "personen-box aufklappen", "personen-box zuklappen",
     "weitere informationen", "ende der weiteren informationen", "neuer bereich", "read more", "read next",
     "more about", "related", "tags", "share", "etiquetas",
+    # share buttons printed as words
+    "e-mail", "email", "twitter", "facebook", "whatsapp", "linkedin", "pinterest", "xing", "flipboard", "threads",
+    "feedback", "fehler melden", "link kopieren", "kopieren",
 })
 _BOILERPLATE = [re.compile(p, re.IGNORECASE) for p in (
     # datelines and stamps: "Stand: 22.04.2024, 06:00 Uhr", "Freitag, 28.04.2023, 19:25"
     r"^(?:stand|aktualisiert|veröffentlicht|erstellt|zuletzt aktualisiert|update)\s*(?:am|:)?\s*\d{1,2}\.",
     r"^(?:(?:mo|di|mi|do|fr|sa|so)\w*\.?,?\s*)?\d{1,2}\.\s*(?:\d{1,2}\.|[a-zä]+)\s*\d{2,4}(?:[,|\s]+\d{1,2}[:.]\d{2}"
     r"(?:\s*uhr)?)?$",
+    # a dateline with the byline after it: "Do 25.04.24 | 14:07 Uhr | Von Eva Kirchner-Rätsch"
+    r"^(?:(?:mo|di|mi|do|fr|sa|so)\w*\.?,?\s*)?\d{1,2}\.\d{1,2}\.\d{2,4}\s*\|.{0,80}$",
+    r"^sie haben einen fehler gefunden\W*$",
     # audio/video players: "02:57 Min.. Verfügbar bis 06.05.2024.", "… 21.04.2024 | 3:18 min"
     r"^\d{1,2}:\d{2}\s*min\b", r"\|\s*\d{1,2}:\d{2}\s*min\.?$", r"\bverfügbar bis \d",
     # credits: "Quelle: AFP", "Foto: dpa", "Mit Agenturmaterial.", "mit dpa"
