@@ -16,8 +16,10 @@ from corpus.spider import OutletSpider
 
 
 class SpiegelParser(OutletParser):
-    # The kicker sits above the headline (class names seen on current pages; falls back when absent).
-    KICKER = "h2 .leading-tight, h1 span.text-primary-base"
+    # The kicker is the headline's first line: <h2><span class="… text-primary-base …">Kicker</span>
+    # <span class="… leading-tight">Headline</span></h2> (class names seen on current pages; falls back
+    # when absent). Not ".leading-tight": that is the headline itself.
+    KICKER = "h2 > span.text-primary-base, h1 span.text-primary-base"
 
 
 class SpiegelSpider(OutletSpider):

@@ -144,10 +144,12 @@ def _has_block(element: etree._Element) -> bool:
     return False
 
 
-def main_blocks(root: etree._Element) -> list[Block]:
+def main_blocks(root: etree._Element, share: float | None = None) -> list[Block]:
     """The article text of a page (``root``: its ``html`` or ``body`` element), as blocks in page order.
 
-    Empty when the page holds no paragraph of prose.
+    ``share``: the share of its parent's prose a child must hold to be the container (default
+    :data:`SHARE`); a live blog passes a higher one (:data:`LIVE_SHARE`), so that its summary box
+    stays with its entries. Empty when the page holds no paragraph of prose.
     """
     body = root.find("body") if root.tag == "html" else root
     if body is None:
@@ -161,8 +163,8 @@ def main_blocks(root: etree._Element) -> list[Block]:
     while stack:
         element, parent, group = stack.pop()
         if isinstance(element, _Run):
-            for text, share in _lines(element.text, element.linked):
-                found.append((Block(text, "p", 1.0 if nodes[parent].in_link else share, -1), parent))
+            for text, linked_share in _lines(element.text, element.linked):
+                found.append((Block(text, "p", 1.0 if nodes[parent].in_link else linked_share, -1), parent))
             continue
         tag = element.tag.lower()
         box = _box_kind(element)
@@ -179,12 +181,12 @@ def main_blocks(root: etree._Element) -> list[Block]:
             text, linked = text_and_links(element)
             kind = ("head" if tag in HEADINGS or tag == "h1" else "item" if tag == "li"
                     else "quote" if tag == "blockquote" else "p")
-            for line, share in _lines(text, linked):
-                share = 1.0 if nodes[index].in_link else share
-                found.append((Block(line, kind, share, group if kind == "item" else -1), index))
+            for line, linked_share in _lines(text, linked):
+                linked_share = 1.0 if nodes[index].in_link else linked_share
+                found.append((Block(line, kind, linked_share, group if kind == "item" else -1), index))
             continue
         stack.extend(reversed(_entries(element, index, group)))
-    return _choose(nodes, found)
+    return _choose(nodes, found, SHARE if share is None else share)
 
 
 @dataclass(slots=True)
@@ -244,7 +246,7 @@ def _lines(text: str, linked: int) -> list[tuple[str, float]]:
     return [(line, share) for line in lines if line]
 
 
-def _choose(nodes: list[_Node], found: list[tuple[Block, int]]) -> list[Block]:
+def _choose(nodes: list[_Node], found: list[tuple[Block, int]], share: float) -> list[Block]:
     """The blocks inside the article's container (:func:`_descend`), boxes left out."""
     if not found:
         return []
@@ -253,7 +255,7 @@ def _choose(nodes: list[_Node], found: list[tuple[Block, int]]) -> list[Block]:
     # never into readers' comments). Parents come before their children in ``nodes``.
     for node in nodes[1:]:
         node.boxed = nodes[node.parent].boxed or node.box == COMMENTS
-    lenient = _descend(nodes, _prose(nodes, found))
+    lenient = _descend(nodes, _prose(nodes, found), share)
     holds_article = set()
     while lenient > 0:
         holds_article.add(lenient)
@@ -262,7 +264,7 @@ def _choose(nodes: list[_Node], found: list[tuple[Block, int]]) -> list[Block]:
         exempt = node.box == BOX and index in holds_article
         node.boxed = nodes[node.parent].boxed or (node.box != NOT_A_BOX and not exempt)
     prose = _prose(nodes, found)
-    best = _descend(nodes, prose)
+    best = _descend(nodes, prose, share)
     if prose[best] <= 0:
         return []
     # an article cut into parts around boxes: its other parts are the siblings made alike of the
@@ -320,15 +322,17 @@ def _prose(nodes: list[_Node], found: list[tuple[Block, int]]) -> list[float]:
 # The share of its parent's prose a child must hold to be the article's container rather than a part
 # of it (0.6 measured best on ../shared/eval: 0.5 takes in too much around the article, 0.7 too little).
 SHARE = 0.6
+# A live blog's entries hold most of its prose, its summary box above them the rest: both are text.
+LIVE_SHARE = 0.9
 
 
-def _descend(nodes: list[_Node], prose: list[float]) -> int:
+def _descend(nodes: list[_Node], prose: list[float], share: float) -> int:
     """From the page down, into the child that holds most of its parent's prose, while it holds at
-    least :data:`SHARE` of it: the element where the article's paragraphs part ways is its container."""
+    least ``share`` of it: the element where the article's paragraphs part ways is its container."""
     node = 0
     while nodes[node].children:
         child = max(nodes[node].children, key=prose.__getitem__)
-        if prose[child] < SHARE * prose[node] or prose[child] <= 0:
+        if prose[child] < share * prose[node] or prose[child] <= 0:
             break
         node = child
     return node

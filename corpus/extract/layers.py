@@ -20,13 +20,14 @@ import html
 import itertools
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-from corpus.extract.generic import main_blocks
+from corpus.extract.generic import LIVE_SHARE, main_blocks
 from corpus.extract.page import Page
 from corpus.extract.text import Body, body_from, node_text, prune_links, tidy, trim_tail
 from corpus.normalize.bylines import agency_of, resolve_authors
@@ -278,7 +279,15 @@ class GenericLayer(Layer):
                  'or ancestor::h4)][not(ancestor::aside or ancestor::footer)]')
 
     def byline(self) -> str | None:
-        """The first short byline-like text on the page (the authors pipeline splits it)."""
+        """The first short byline-like text on the page that names someone other than the outlet
+        (the authors pipeline splits it)."""
+        outlet = _site_names(self.page)
+        for text in self._bylines():
+            if _names_anyone(text) and text.strip().casefold() not in outlet:
+                return text
+        return None
+
+    def _bylines(self) -> Iterator[str]:
         for css in self.BYLINE:
             # teasers of other articles sit in asides and footers, with their own bylines
             # the first three outside asides and footers (checked lazily: pages can hold hundreds of author links)
@@ -286,15 +295,59 @@ class GenericLayer(Layer):
             for node in itertools.islice(nodes, 3):
                 text = node_text(node)
                 if text and 3 <= len(text) <= 120:
-                    return text
+                    yield text
+                    break
         for node in self.page.sel.xpath(self.VON_XPATH)[:3]:
             text = node_text(node)
             if text and re.match(r"Von [A-ZÄÖÜ][\w.-]+ [A-ZÄÖÜ]", text):
-                return text
-        return None
+                yield text
+                break
+        yield from self._bold_lines()
+
+    # A paragraph that is one bold name line ("<p><strong>Mathatisi Sebusi/Mohalenyane Phakela</strong></p>"):
+    # how many sites print the byline at the top or the foot of the text
+    BOLD_LINE = etree.XPath(
+        "//p[count(*)=1][strong or b][not(ancestor::aside or ancestor::footer or ancestor::nav)]"
+        "[string-length(normalize-space(.)) < 60][normalize-space(.)=normalize-space(strong|b)]",
+        smart_strings=False,
+    )
+
+    def _bold_lines(self) -> Iterator[str]:
+        """Bold name lines of the page: only names (no digits, no sentence) count."""
+        for node in itertools.islice(self.BOLD_LINE(self.page.tree), 6):
+            text = node_text([node])
+            if text and not re.search(r"[\d.!?:;]", text) and 2 <= len(text.split()) <= 8 and _capitalised(text):
+                yield text
 
     def published(self) -> str | None:
-        return self.page.sel.css("time::attr(datetime)").get()
+        """``<time datetime>``, else the first date the page prints (a page with no date in its markup)."""
+        return self.page.sel.css("time::attr(datetime)").get() or self._printed_date()
+
+    # short texts with a date shape: "Do 25.04.24 | 14:07 Uhr", "1. April 2025, 15:25 Uhr", "2026.01.29 18:40"
+    DATE_TEXTS = etree.XPath(
+        "//body//text()[string-length(normalize-space(.)) < 100][not(ancestor::script or ancestor::style or "
+        "ancestor::nav or ancestor::footer or ancestor::aside or ancestor::a or ancestor::option)]",
+        smart_strings=False,
+    )
+    DATE_SHAPE = re.compile(
+        r"\b\d{1,2}\.\s*(?:\d{1,2}\.|[A-Za-zÄä]{3,}\.?)\s*\d{2,4}\b|\b\d{4}[-./]\d{1,2}[-./]\d{1,2}\b"
+    )
+
+    def _printed_date(self) -> str | None:
+        """The first printed date on the page, with the time printed beside it when there is one."""
+        from corpus.normalize.dates import implausible, parse_date
+
+        for text in itertools.islice(self.DATE_TEXTS(self.page.tree), 2000):
+            if not self.DATE_SHAPE.search(text):
+                continue
+            line = " ".join(text.split())
+            parent = text.getparent() if hasattr(text, "getparent") else None
+            whole = " ".join((node_text([parent]) or "").split()) if parent is not None else ""
+            for candidate in (whole, line) if whole and len(whole) < 100 else (line,):
+                parsed = parse_date(candidate, engine="fast")
+                if parsed is not None and implausible(parsed) is None:
+                    return candidate
+        return None
 
     def section(self) -> str | None:
         segments = [s for s in urlsplit(self.page.url).path.split("/") if s]
@@ -302,7 +355,8 @@ class GenericLayer(Layer):
 
     def body(self) -> Body | None:
         """The page's main text (:func:`corpus.extract.generic.main_blocks`), without boxes of links."""
-        blocks = trim_tail(prune_links(main_blocks(self.page.tree)))
+        share = LIVE_SHARE if _is_live_blog(self.page) else None
+        blocks = trim_tail(prune_links(main_blocks(self.page.tree, share)))
         return Body(paragraphs=[b.text for b in blocks], subheadings=[b.text for b in blocks if b.kind == "head"])
 
     def language(self) -> str | None:
@@ -479,11 +533,20 @@ def extract(page: Page, parser_cls: type[OutletParser] = OutletParser) -> Extrac
                 value = clean_title(value, site_names)
             if name == "authors" and not _is_empty(value) and not _names_anyone(value):
                 continue  # "n-tv NACHRICHTEN", an e-mail address: look further
+            if name == "authors" and not _is_empty(value) and _only_the_outlet(value, site_names, result.values):
+                # "Lesotho Times", "Der Postillon" credited as a person: the outlet, not an author
+                organizations = result.values.setdefault("organizations", [])
+                for outlet in value if isinstance(value, list) else [value]:
+                    if outlet not in organizations:
+                        organizations.append(outlet)
+                if result.layers.get("organizations") == "missing":
+                    result.layers["organizations"] = layer_name
+                continue
             if name in ("published", "modified") and isinstance(value, str) and _implausible_date(value):
                 result.errors[name] = f"{layer_name}: implausible date {value[:40]!r}"
                 continue  # a conflicting JSON-LD block, a placeholder year: another layer may know
             if name == "body" and isinstance(value, Body):
-                value = _tidy_body(value, result.values, site_names)
+                value = _tidy_body(value, result.values, site_names, german=_is_german(page))
             if not _is_empty(value):
                 result.values[name] = value
                 result.layers[name] = layer_name
@@ -491,13 +554,33 @@ def extract(page: Page, parser_cls: type[OutletParser] = OutletParser) -> Extrac
     return result
 
 
-def _tidy_body(body: Body, values: dict[str, Any], site_names: set[str]) -> Body:
-    """The body without boilerplate lines, a repeated headline or the teaser (a field of its own)."""
+def _tidy_body(body: Body, values: dict[str, Any], site_names: set[str], german: bool = False) -> Body:
+    """The body without boilerplate lines, a repeated headline or the teaser (a field of its own);
+    on German pages, a drop cap set apart from its word is joined to it again."""
     title = values.get("title")
     paragraphs = [p for p in body.paragraphs if not (title and clean_title(p, site_names) == title)]
+    if german:
+        paragraphs = [join_drop_cap(p) for p in paragraphs]
     paragraphs = tidy(paragraphs, title, values.get("kicker"), values.get("teaser"))
     kept = set(paragraphs)
     return Body(paragraphs=paragraphs, subheadings=[h for h in body.subheadings if h in kept])
+
+
+# A paragraph that opens with a lone capital letter: German has no word of one letter, so it is
+# a drop cap that a page or its JSON-LD set apart ("N a endlich!", "D ie Euphorie"). Other
+# languages have such words ("A", "I", "W", "V", "Y"): the rule stays German.
+_DROP_CAP = re.compile(r"^([A-ZÄÖÜ]) (?=[a-zäöüß])")
+
+
+def join_drop_cap(paragraph: str) -> str:
+    """``"N a endlich!"`` -> ``"Na endlich!"`` (for German text only)."""
+    return _DROP_CAP.sub(r"\1", paragraph, count=1)
+
+
+def _is_german(page: Page) -> bool:
+    """Whether the page declares German (``<html lang>``, ``og:locale``, ``content-language``)."""
+    declared = page.tree.get("lang") or page.meta.get("og:locale") or page.meta.get("content-language") or ""
+    return declared.strip().lower()[:2] == "de"
 
 
 def printed(page: Page, text: str | None, body: str | None = None) -> bool:
@@ -568,6 +651,35 @@ def _implausible_date(value: str) -> bool:
 
     parsed = parse_date(value)
     return parsed is not None and implausible(parsed) is not None
+
+
+# small words inside names and between them ("Ursula von der Leyen", "Anna und Ben", "A/B")
+_NAME_PARTICLES = frozenset({"von", "van", "der", "den", "de", "da", "di", "del", "la", "le", "du", "bin", "al", "el",
+                             "und", "and", "og", "och", "y", "et", "e", "&", "/", "zu", "ten", "ter"})
+
+
+def _capitalised(text: str) -> bool:
+    """Whether every word of a line is capitalised, as names are (a bold sub-heading such as
+    "Iindima kunye nemivuzo" is not)."""
+    words = re.split(r"[\s/,]+", text.strip())
+    return all(w[:1].isupper() or w.casefold() in _NAME_PARTICLES for w in words if w)
+
+
+def _is_live_blog(page: Page) -> bool:
+    """Whether the page is a live blog (news ticker) by its JSON-LD."""
+    for obj in page.json_ld:
+        kinds = obj.get("@type")
+        if "LiveBlogPosting" in (kinds if isinstance(kinds, list) else [kinds]):
+            return True
+    return False
+
+
+def _only_the_outlet(value: Any, site_names: set[str], values: dict[str, Any]) -> bool:
+    """Whether an authors value names nothing but the outlet itself (its site name, its host, an
+    organisation already credited)."""
+    outlet = site_names | {o.casefold() for o in values.get("organizations") or [] if isinstance(o, str)}
+    names = value if isinstance(value, list) else [value]
+    return all(isinstance(n, str) and n.strip().casefold() in outlet for n in names)
 
 
 def _names_anyone(value: Any) -> bool:

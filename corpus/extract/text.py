@@ -139,6 +139,9 @@ _BOILERPLATE = [re.compile(p, re.IGNORECASE) for p in (
     r"^(?:stand|aktualisiert|veröffentlicht|erstellt|zuletzt aktualisiert|update)\s*(?:am|:)?\s*\d{1,2}\.",
     r"^(?:(?:mo|di|mi|do|fr|sa|so)\w*\.?,?\s*)?\d{1,2}\.\s*(?:\d{1,2}\.|[a-zä]+)\s*\d{2,4}(?:[,|\s]+\d{1,2}[:.]\d{2}"
     r"(?:\s*uhr)?)?$",
+    # the stamp of a live blog's entry: "21 mins ago11:48 Jon King", "20:42KEY EVENT", "13:45 Uhr"
+    r"^(?:\d+\s+(?:secs?|mins?|minutes?|hours?|hrs?|days?)\s+ago\s*)?\d{1,2}[:.]\d{2}(?:\s*(?:uhr|am|pm))?\s*"
+    r"(?:key event|[a-zà-ÿ][\w'’.-]*(?:\s+[a-zà-ÿ][\w'’.-]*){0,3})?$",
     # a dateline with the byline after it: "Do 25.04.24 | 14:07 Uhr | Von Eva Kirchner-Rätsch"
     r"^(?:(?:mo|di|mi|do|fr|sa|so)\w*\.?,?\s*)?\d{1,2}\.\d{1,2}\.\d{2,4}\s*\|.{0,80}$",
     r"^sie haben einen fehler gefunden\W*$",
@@ -147,6 +150,8 @@ _BOILERPLATE = [re.compile(p, re.IGNORECASE) for p in (
     # credits: "Quelle: AFP", "Foto: dpa", "Mit Agenturmaterial.", "mit dpa"
     r"^(?:quelle|foto|fotos|bild|bildquelle|grafik|video|audio)\s*:\s*.{1,80}$",
     r"^mit (?:agenturmaterial|material (?:von|der) .{2,40}|dpa|afp|reuters|sda|apa|epd|kna)\.?$",
+    # "Mit Informationen der ARD-Korrespondenten sowie der Nachrichtenagenturen AFP, AP, dpa …"
+    r"^mit informationen (?:der|von|aus)\b.{0,200}\b(?:nachrichtenagenturen|agenturen)\b",
     # consent placeholders of embedded content
     r"ein klick für den datenschutz|\bexterne[rn]? inhalt|inhalte? von drittanbietern|datenschutzeinstellungen|"
     r"um (?:diesen|den|externe) inhalte? (?:zu sehen|anzuzeigen|zu laden)",

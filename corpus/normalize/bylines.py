@@ -34,9 +34,11 @@ AGENCIES: dict[str, str] = {
     "sport-informations-dienst": "SID", "thomson reuters": "Reuters",
 }
 _AGENCY_WORDS = "|".join(sorted((re.escape(k) for k in AGENCIES), key=len, reverse=True))
-# "Mit Material von dpa und Reuters", "Quelle: dpa", "Agenturen: AFP/dpa", "(dpa/AFP)", "dpa/jsp"
+# "Mit Material von dpa und Reuters", "Quelle: dpa", "Agenturen: AFP/dpa", "(dpa/AFP)", "dpa/jsp",
+# "… sowie der Nachrichtenagenturen AFP, AP, dpa"
 _AGENCY_LEAD = re.compile(
-    r"^(?:mit\s+material\s+(?:von|der|des)|material\s*:|quellen?\s*:|agenturen?\s*:|nach\s+angaben\s+von)\s*",
+    r"^(?:mit\s+material\s+(?:von|der|des)|material\s*:|quellen?\s*:|agenturen?\s*:|nach\s+angaben\s+von|"
+    r"(?:der\s+|den\s+)?nachrichtenagentur(?:en)?\s*:?)\s*",
     re.IGNORECASE,
 )
 # Words that make a segment not a person: desks, outlets, boilerplate, widgets.
@@ -73,7 +75,11 @@ _PLACE_SUFFIX = re.compile(
     r"(?:^|\s+)(?:in|aus|zzt\.?|z\.\s*zt\.?|zurzeit|derzeit)\s+[A-ZÄÖÜ][\w.-]*(?:\s+[A-ZÄÖÜ][\w.-]*)?$"
 )
 _BRACKETS = re.compile(r"\s*[(\[][^)\]]*[)\]]")
-_SPLIT = re.compile(r"\s*(?:,|;|\s&\s|\s\+\s|\bund\b|\band\b|\bsowie\b|/)\s*", re.IGNORECASE)
+_WITH_AGENCY = re.compile(rf"\s+mit\s+(?=(?:{_AGENCY_WORDS})\b)", re.IGNORECASE)
+_SPLIT = re.compile(r"\s*(?:,|;|\s&\s|\s\+\s|\bund\b|\band\b|\bsowie\b|\bog\b|\boch\b|\bet\b|/)\s*", re.IGNORECASE)
+# words that join two names ("Samya Kullab and Vasilisa Stepanenko", "Trine Jørgensen og Tôrtia Reimer"):
+# a structured name holding one is two people
+_CONJUNCTIONS = frozenset({"und", "and", "sowie", "og", "och", "et", "&"})
 _TITLES = re.compile(
     r"\b(?:prof\.|professor(?:in)?|dr\.(?:\s*(?:med|phil|rer\.\s*nat|jur|h\.\s*c)\.)*|"
     r"dipl\.-[\w.]+|mag\.|ing\.|m\.\s*a\.|ph\.\s*d\.?|phd)\s*",
@@ -83,7 +89,8 @@ _PARTICLES = frozenset(
     {"von", "van", "der", "den", "de", "du", "zu", "zur", "vom", "di", "da", "del", "della",
      "la", "le", "ten", "ter", "dos", "das", "bin", "al", "el", "af"}
 )
-_NAME_TOKEN = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ][A-Za-zÀ-ÖØ-öø-ÿĀ-ſ'’.-]*$")
+# a word of a name: letters of any alphabet ("Phương", "Łukasz", "Ørsted"), with apostrophes, dots, hyphens
+_NAME_TOKEN = re.compile(r"^[^\W\d_](?:[^\W\d_]|['’.-])*$")
 
 
 @dataclass
@@ -141,6 +148,8 @@ def normalize_author(name: str | None) -> str | None:
     tokens = name.split()
     if not 2 <= len(tokens) <= 5 or not all(_NAME_TOKEN.match(t) for t in tokens):
         return None
+    if any(t.casefold() in _CONJUNCTIONS for t in tokens[1:-1]):
+        return None  # two people: resolve_authors splits the name as a byline
     return proper_case(name)
 
 
@@ -171,6 +180,8 @@ def parse_byline(text: str | None) -> Byline:
                 _add(result.agencies, agency)
     text = _BRACKETS.sub("", text)
     text = _TRAILING_DATE.sub("", text)
+    # a person writing with an agency: "Von Anna Beispiel mit dpa" is Anna Beispiel and dpa
+    text = _WITH_AGENCY.sub(" und ", text)
     # one clause per comma; a clause after the first that holds no person is a place or desk
     clauses = [c for c in re.split(r"\s*[,;|·•]\s*", text) if c.strip()]
     for index, clause in enumerate(clauses):

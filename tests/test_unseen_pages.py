@@ -1,7 +1,10 @@
-"""The generic main text (corpus.extract.generic) on real pages of ../shared/eval, one failure class each.
+"""Extraction on real pages of ../shared/eval, one failure class each.
 
-Each page stands for a way pages are built that a main-text extractor must survive; the
-assertions name text the page prints (or must not be taken for the article).
+Each page stands for a way pages are built that extraction must survive on pages it has
+never seen (the main text, teasers, bylines, kickers, live blogs, dates); the assertions
+name what the page prints, or what must not be taken for the article. No rule these tests
+check is keyed to a page: each is written for the class (bench/publishers.py shows a rule's
+effect publisher by publisher).
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ import pytest
 
 from corpus.extract.article import extract_article, read_html
 from corpus.extract.generic import main_blocks
+from corpus.extract.layers import join_drop_cap
 from corpus.extract.page import Page
+from corpus.normalize.bylines import parse_byline
 
 EVAL = Path(__file__).parents[2] / "shared" / "eval"
 pytestmark = pytest.mark.skipif(not EVAL.is_dir(), reason="../shared/eval is not present beside the repository")
@@ -32,10 +37,13 @@ def truth(name: str) -> dict:
     raise LookupError(name)
 
 
-def body_of(name: str) -> tuple[str, dict]:
+def article_of(name: str, html: str | None = None) -> dict:
     record = truth(name)
-    article = extract_article(read_html(record["path"]), record["url"])
-    return article["body"] or "", record
+    return extract_article(html or read_html(record["path"]), record["url"])
+
+
+def body_of(name: str) -> tuple[str, dict]:
+    return article_of(name)["body"] or "", truth(name)
 
 
 def f1(name: str, body: str) -> float:
@@ -135,3 +143,71 @@ def test_a_description_cut_from_the_first_paragraph_is_no_printed_teaser():
     assert article["teaser"].endswith("...")
     assert article["teaser_printed"] is False
     assert article["body"].startswith("London/Teheran - Iranische Sicherheitskräfte")
+
+
+def test_framework_markers_between_sentences_leave_the_paragraph_whole():
+    # React prints "<!-- -->" between the sentences of a paragraph (Svelte: HTML_TAG_START/END comments)
+    body, _ = body_of("TimesOfIndia_2026_04_16.html.gz")
+    assert "heard faint cries coming from deep inside the well. Realising the seriousness of the situation" in body
+    assert "<!--" not in body and "HTML_TAG" not in body
+
+
+def test_drop_caps_stay_part_of_their_word():
+    # <span class="c-article-text__drop-cap">D</span>ie Euphorie … (WELT), atc-TextFirstLetter (FAZ)
+    assert "Die Euphorie hielt nicht mal zwei Tage" in body_of("DieWelt_2023_04_28.html.gz")[0]
+    assert "Das von Montag an gültige Deutschlandticket" in body_of("FAZ_2023_04_28.html.gz")[0]
+    # a drop cap set apart by a space, as pages and their JSON-LD articleBody do it ("N a endlich!"):
+    # the real taz page with its first letter printed so
+    record = truth("Taz_2023_04_28.html.gz")
+    html = read_html(record["path"]).replace(">Na endlich! <", '><span class="dropcap">N</span> a endlich! <', 1)
+    assert '<span class="dropcap">N</span> a endlich!' in html
+    assert "Na endlich! Es gibt einen Referentenentwurf" in article_of("Taz_2023_04_28.html.gz", html)["body"]
+    assert join_drop_cap("D ie Euphorie") == "Die Euphorie"
+    # the rule is German: other languages have words of one letter
+    assert "A new law will introduce" in body_of("Metro_2024_07_17.html.gz")[0]
+
+
+def test_outlet_names_are_no_authors_and_printed_bylines_are_found():
+    # JSON-LD and <meta name="author"> credit "Lesotho Times"; the page prints the reporters in bold
+    for name, people in (("LesothoTimes_2025_11_24.html.gz", ["Mathatisi Sebusi", "Mohalenyane Phakela"]),
+                         ("LesothoTimes_2025_05_23.html.gz", ["Mohloai Mpesi"])):
+        assert article_of(name)["authors"] == people, name
+    postillon = article_of("Postillon_2024_04_25.html.gz")  # JSON-LD: a Person named "Der Postillon"
+    assert postillon["authors"] == [] and postillon["author_organizations"] == ["Der Postillon"]
+
+
+def test_names_in_any_alphabet_and_names_joined_in_one_credit():
+    assert article_of("VnExpress_2025_10_22.html.gz")["authors"] == ["Lê Phương"]
+    # JSON-LD: one author named "Samya Kullab and Vasilisa Stepanenko"
+    assert article_of("GlobalNews_2026_05_24.html.gz")["authors"] == ["Samya Kullab", "Vasilisa Stepanenko"]
+    assert article_of("Sermitsiaq_2025_04_16.html.gz")["authors"] == ["Trine Juncher Jørgensen",
+                                                                       "Tôrtia Reimer-Johansen"]
+
+
+def test_bylines_with_an_agency_and_lists_of_agencies():
+    byline = parse_byline("Von Anna Beispiel mit dpa")
+    assert byline.authors == ["Anna Beispiel"] and byline.agencies == ["dpa"]
+    credits = parse_byline("Mit Informationen der ARD-Korrespondentinnen und -Korrespondenten sowie der "
+                           "Nachrichtenagenturen AFP, AP, dpa, epd, KNA und Reuters.")
+    assert credits.authors == [] and credits.agencies == ["AFP", "AP", "dpa", "epd", "KNA", "Reuters"]
+    # on BR24's news ticker that credit line closes the text: it is not article text
+    body, _ = body_of("BR_2024_08_27.html.gz")
+    assert "Mit Informationen der ARD-Korrespondentinnen" not in body
+
+
+def test_the_spiegel_kicker_is_the_kicker_not_the_headline():
+    article = article_of("SpiegelOnline_2023_04_28.html.gz")
+    assert article["kicker"] == "Kollaps der Silicon Valley Bank"
+    assert "US-Notenbank räumt Versäumnisse bei Aufsicht ein" in article["title"]
+
+
+def test_a_live_blog_keeps_its_summary_and_its_entries_without_their_stamps():
+    body, _ = body_of("Express_2024_07_18.html.gz")
+    assert "Royal commentator Lee Cohen was discussing" in body  # the summary box
+    assert "Doria, 67, is said to have taken on the role" in body  # an entry
+    assert "mins ago" not in body and "Jon King\n" not in body  # "21 mins ago11:48 Jon King"
+
+
+def test_a_date_printed_only_as_text_is_read():
+    # RBB24 gives no date in its markup; it prints "Do 25.04.24 | 14:07 Uhr | Von Eva Kirchner-Rätsch"
+    assert article_of("RBB24_2024_04_25.html.gz")["published_at"] == "2024-04-25T14:07:00+02:00"
