@@ -137,12 +137,17 @@ def test_a_printed_teaser_that_opens_with_a_link_is_printed():
 
 
 def test_a_description_cut_from_the_first_paragraph_is_no_printed_teaser():
-    # the JSON-LD description is the first paragraph cut off ("… am Dienstag..."): not a teaser the page prints
+    # the JSON-LD description is the first paragraph cut off ("… am Dienstag..."): not a teaser the
+    # page prints (the printed one is found when the page marks it, see below)
+    from corpus.extract.layers import printed
+
     record = truth("MitteldeutscheZeitung_2024_04_30.html.gz")
-    article = extract_article(read_html(record["path"]), record["url"])
-    assert article["teaser"].endswith("...")
-    assert article["teaser_printed"] is False
-    assert article["body"].startswith("London/Teheran - Iranische Sicherheitskräfte")
+    page = Page(record["url"], read_html(record["path"]))
+    description = page.article_ld["description"]
+    assert description.endswith("...")
+    body = article_of("MitteldeutscheZeitung_2024_04_30.html.gz")["body"]
+    assert body.startswith("London/Teheran - Iranische Sicherheitskräfte")
+    assert printed(page, description, body) is False
 
 
 def test_framework_markers_between_sentences_leave_the_paragraph_whole():
@@ -211,3 +216,14 @@ def test_a_live_blog_keeps_its_summary_and_its_entries_without_their_stamps():
 def test_a_date_printed_only_as_text_is_read():
     # RBB24 gives no date in its markup; it prints "Do 25.04.24 | 14:07 Uhr | Von Eva Kirchner-Rätsch"
     assert article_of("RBB24_2024_04_25.html.gz")["published_at"] == "2024-04-25T14:07:00+02:00"
+
+
+def test_a_description_the_page_does_not_print_gives_way_to_the_printed_standfirst():
+    # MZ's JSON-LD description is the first paragraph cut ("…"); the page prints its own standfirst
+    # (class "fp-article-heading__excerpt"): that one is the teaser, and printed
+    article = article_of("MitteldeutscheZeitung_2024_04_30.html.gz")
+    assert article["teaser"].startswith("Der Tod der jungen Nika Schakarami sorgte")
+    assert article["teaser_printed"] is True
+    # an info box that opens on a click ("Box aufklappen") is no article text (SRF's expandable-box)
+    body, _ = body_of("SRF_2024_04_15.html.gz")
+    assert "Der Politologe Thomas Jäger ist Professor" not in body and "Box aufklappen" not in body

@@ -52,6 +52,7 @@ CONTAINERS = frozenset({"div", "section", "article", "main", "td", "center", "bo
 _BOX = re.compile(
     r"comment|kommentar|disqus|discuss|related|verwandt|recommend|empfehl|outbrain|taboola|teaser|newsletter|"
     r"social|share|sharing|sidebar|footer|promo|advert|anzeige|werbung|banner|cookie|consent|breadcrumb|"
+    r"(?:expandable|collapsible)[-_]?box|info[-_]?box|"
     r"(?:^|[-_ ])(?:nav|navigation|menu|ad|ads|byline|caption|credits?|toolbar|popup|modal|subscribe|signup|"
     r"most-?read|trending|sponsored|partner)(?:$|[-_ ])",
     re.IGNORECASE,

@@ -266,6 +266,24 @@ class GenericLayer(Layer):
         title = clean_text(self.page.sel.xpath("//title/text()").get())
         return re.split(r"\s+[|–—]\s+", title)[0] if title else None
 
+    # Class words of a printed standfirst: "fp-article-heading__excerpt", "detail__excerpt", "article-lead"
+    STANDFIRST = re.compile(r"(?:^|[-_\s])(?:excerpt|standfirst|lead|intro|dek|summary|abstract|teaser-?text|"
+                            r"sub-?headline)(?:$|[-_\s])", re.IGNORECASE)
+    STANDFIRST_NODES = etree.XPath(
+        "//body//*[self::p or self::div or self::h2][@class][not(ancestor::nav or ancestor::aside or "
+        "ancestor::footer or ancestor::a)]", smart_strings=False)
+
+    def teaser(self) -> str | None:
+        """The standfirst the page prints, found by its class: the first of 60 to 600 characters
+        that ends a sentence."""
+        for node in itertools.islice(self.STANDFIRST_NODES(self.page.tree), 3000):
+            if not self.STANDFIRST.search(node.get("class", "")):
+                continue
+            text = node_text([node])
+            if text and 60 <= len(text) <= 600 and re.search(r"[.!?…\"“”»«]$", text):
+                return text
+        return None
+
     # Where pages commonly print a byline, most specific first.
     BYLINE = (
         '[itemprop="author"] [itemprop="name"]', '[rel="author"]', ".author-name", ".authorname", ".byline__author",
@@ -551,7 +569,26 @@ def extract(page: Page, parser_cls: type[OutletParser] = OutletParser) -> Extrac
                 result.values[name] = value
                 result.layers[name] = layer_name
                 break
+    _prefer_printed_teaser(result, layers["generic"])
     return result
+
+
+def _prefer_printed_teaser(result: Extraction, generic: Layer) -> None:
+    """A description from the metadata that the page does not print, or prints cut ("… am
+    Dienstag..."), gives way to the standfirst the page prints, when one is found by its class."""
+    teaser = result.values.get("teaser")
+    if result.layers.get("teaser") not in ("jsonld", "meta") or not isinstance(teaser, str):
+        return
+    if printed(generic.page, teaser) and not teaser.rstrip().endswith(("...", "…")):
+        return
+    try:
+        standfirst = generic.get("teaser")
+    except Exception as exc:  # one broken layer must not lose the article
+        result.errors["teaser"] = f"generic: {exc!r}"
+        return
+    if standfirst:
+        result.values["teaser"] = standfirst
+        result.layers["teaser"] = "generic"
 
 
 def _tidy_body(body: Body, values: dict[str, Any], site_names: set[str], german: bool = False) -> Body:
@@ -595,15 +632,7 @@ def printed(page: Page, text: str | None, body: str | None = None) -> bool:
     if body and " ".join(body.split()).startswith(opening):
         return False
     # the body's text as one string: a teaser may open with a link ("<a>Samsung</a> hat vor …")
-    return opening in " ".join("".join(_body_texts(page.tree)).split())
-
-
-_BODY_TEXTS = etree.XPath("//body//text()[not(ancestor::script or ancestor::style)]", smart_strings=False)
-
-
-def _body_texts(tree: Any) -> list[str]:
-    """The text nodes of a page's body outside scripts and styles (compiled once: pages are many)."""
-    return _BODY_TEXTS(tree)
+    return opening in page.body_text
 
 
 def _folded(text: str) -> str:

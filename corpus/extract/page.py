@@ -135,6 +135,11 @@ class Page:
         return articles[0]
 
     @cached_property
+    def body_text(self) -> str:
+        """The text of the page's body outside scripts and styles as one string, whitespace folded."""
+        return " ".join("".join(_BODY_TEXTS(self.tree)).split())
+
+    @cached_property
     def canonical_url(self) -> str | None:
         """``<link rel="canonical">`` resolved against the page URL, else ``og:url``."""
         href = self.sel.xpath('//link[@rel="canonical"]/@href').get() or self.meta.get("og:url")
@@ -143,6 +148,8 @@ class Page:
 
 # queries run on every page, compiled once and read from lxml directly (no selector per result)
 _METAS = etree.XPath("//meta[@content]")
+# (scripts and styles hold only text: their text nodes are their children)
+_BODY_TEXTS = etree.XPath("//body//text()[not(parent::script or parent::style)]", smart_strings=False)
 _JSON_LD = etree.XPath('//script[@type="application/ld+json"]/text()', smart_strings=False)
 
 MAX_DEPTH = 2048  # libxml2's limit on nesting with huge_tree (255 without)
