@@ -16,6 +16,13 @@ same concurrency and download settings:
     else the test node, started with tests/es-node/es.sh and stopped again if this
     script started it), into indices of their own (``CORPUS_ES_PREFIX``), removed after.
 
+(d) with ``--real`` (or ``--variants d``): a crawl of the real pages of ../shared/eval
+    (bench/evalsite.py: 215 article pages of 200 publishers and their sitemap) with
+    the project's generic parser and all pipelines, against extraction alone
+    (:func:`corpus.extract.article.extract_article`) on the same pages in this
+    process: how much the crawl costs over the extraction it runs (target: at most
+    1.4x the extraction's time per page).
+
 pages/s = ``response_received_count / elapsed_time_seconds`` from each crawl's
 final stats (spider open to close, including the last Elasticsearch flush), the
 same measure for all three. Printed: pages, seconds, pages/s and items per
@@ -29,6 +36,7 @@ site) are turned off in this benchmark only, and it says so.
 
     python bench/crawl.py [--pages 5000] [--concurrency 16] [--json]
     python bench/crawl.py --pages 1000 --profile b     # (b) under cProfile: the project's top functions
+    python bench/crawl.py --variants d                 # (d) only: the real pages
 
 ``--json`` prints one JSON document on stdout (the rest goes to stderr).
 """
@@ -60,7 +68,10 @@ sys.path.insert(0, str(ROOT))
 
 import scrapy  # noqa: E402
 
+from corpus.spider import OutletSpider  # noqa: E402
+
 TARGETS = {"b/a": 0.7, "c/a": 0.6}
+REAL_TARGET = 1.4  # (d): the crawl's time per page at most this many times the extraction's
 PROJECT_DIRS = tuple(str(ROOT / d) + os.sep for d in ("corpus", "spiders", "pipelines"))
 OUT = sys.stdout
 
@@ -86,13 +97,53 @@ class BareSpider(scrapy.Spider):
         return None
 
 
+class ItemTimes:
+    """An extension for (d): when the first and the last article came out of the pipelines, into the
+    crawl's stats (``bench/first_item``, ``bench/last_item``, ``bench/items``), so that the crawl's
+    rate per page leaves its start-up out, as extraction alone does (modules and data loaded on first use)."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.stats = crawler.stats
+        self.first: float | None = None
+        self.last = 0.0
+        self.count = 0
+        crawler.signals.connect(self.item_scraped, signal=scrapy.signals.item_scraped)
+        crawler.signals.connect(self.spider_closed, signal=scrapy.signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ItemTimes:
+        return cls(crawler)
+
+    def item_scraped(self, item: Any, response: Any, spider: Any) -> None:
+        now = time.perf_counter()
+        if self.first is None:
+            self.first = now
+        self.last = now
+        self.count += 1
+
+    def spider_closed(self, spider: Any) -> None:
+        if self.first is not None:
+            self.stats.set_value("bench/items", self.count)
+            self.stats.set_value("bench/items_seconds", round(self.last - self.first, 4))
+
+
+class EvalSpider(OutletSpider):
+    """(d): the real pages of bench/evalsite.py, read by the generic parser (``-a base_url=<the site>``)."""
+
+    # the site's own address replaces base_url (``-a base_url``); the sitemap lists the pages at it
+    name, outlet_name, base_url = "bench-eval", "Eval pages", "https://eval.invalid"
+    sitemaps = ("/sitemap.xml",)
+    article_path = re.compile(r"^/(?:dev|intl)/[\w-]+$")
+
+
 # --- the site process -------------------------------------------------------------------------
 
 class Site:
     """bench/site.py in its own process."""
 
-    def __init__(self, python: str, pages: int, extra: list[str] | None = None) -> None:
-        cmd = [python, "-m", "bench.site", "--pages", str(pages), "--port", "0", *(extra or [])]
+    def __init__(self, python: str, pages: int, extra: list[str] | None = None, module: str = "bench.site") -> None:
+        size = ["--pages", str(pages)] if module == "bench.site" else []
+        cmd = [python, "-m", module, *size, "--port", "0", *(extra or [])]
         self.process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
         assert self.process.stdout is not None
         line = self.process.stdout.readline().strip()
@@ -300,7 +351,77 @@ VARIANTS = {
     "a": "(a) bare spider (the limit)",
     "b": "(b) cicero, pipelines, JSON Lines",
     "c": "(c) cicero, pipelines, JSON Lines + ES",
+    "d": "(d) real pages, pipelines, JSON Lines",
 }
+
+
+def real_pages(python: str, common: list[str], base_env: dict[str, str], workdir: Path) -> dict[str, Any]:
+    """(d): crawl the real pages of ../shared/eval, then time extraction alone on the same pages."""
+    from corpus.extract.article import extract_article, read_html
+    from corpus.normalize.dates import parse_date
+
+    eval_dir = ROOT.parent / "shared" / "eval"
+    if not (eval_dir / "dev" / "truth.jsonl").exists():
+        say(f"(d) skipped: no eval pages at {eval_dir}")
+        return {"skipped": f"no eval pages at {eval_dir}", "checks_failed": []}
+    site = Site(python, 0, module="bench.evalsite")
+    manifest = site.manifest
+    articles = manifest["paths"]["articles"]
+    say(f"{VARIANTS['d']}: site {site.base_url} serves {len(articles)} real article pages and their sitemap; "
+        "crawling ...")
+    out_dir = workdir / "d"
+    out_dir.mkdir()
+    env = dict(base_env, CORPUS_OUTPUT_DIR=str(out_dir), CORPUS_ES_DEADLETTER_DIR=str(out_dir / "deadletter"),
+               CORPUS_STATE_FILE=str(out_dir / "state.sqlite"))
+    crawl_args = ["bench-eval", "-a", f"base_url={site.base_url}", "-a", "mode=backfill", "-a",
+                  f"since={manifest['since']}", "-a", "scope=all", "-s", "SPIDER_MODULES=bench.crawl",
+                  "-s", 'EXTENSIONS={"bench.crawl.ItemTimes": 0}', *common]
+    failed: list[str] = []
+    try:
+        site.reset()
+        code, wall, cpu = run_crawl(python, crawl_args, env, workdir / "d.log")
+        log = (workdir / "d.log").read_text(errors="replace")
+        stats = parse_stats(log)
+        check = compare_served(site.served(), ["/sitemap.xml", *articles])
+    finally:
+        site.stop()
+    pages = int(stats.get("response_received_count", 0))
+    seconds = float(stats.get("elapsed_time_seconds", 0.0))
+    items = count_items(out_dir)
+    if code != 0 or not stats:
+        failed.append(f"d: crawl exited {code}")
+        say("  last lines of the log:\n  " + "\n  ".join(log.strip().splitlines()[-15:]))
+    if not check["ok"]:
+        failed.append(f"d: fetched pages differ from the site's ({check})")
+    # the rate from the first article to the last: the crawl's start-up (the first page loads modules
+    # and data, as extraction alone's untimed first call does) left out
+    written, span = int(stats.get("bench/items", 0)), float(stats.get("bench/items_seconds", 0.0))
+    crawl_rate = (written - 1) / span if span > 0 else 0.0
+    not_article = int(stats.get("corpus/pages/not_article", 0))
+    say(f"  {pages} pages in {seconds:.1f} s (start-up included: {(pages - 1) / seconds if seconds else 0:.1f} "
+        f"pages/s), wrote {items['articles']} articles (pages not articles by their own markup: {not_article}); "
+        f"first to last article: {written} in {span:.1f} s = {crawl_rate:.1f} pages/s; fetched the site's page set: "
+        f"{'yes' if check['ok'] else 'NO'}")
+
+    # extraction alone, in this process, on the same pages at the same URLs
+    say("  extraction alone on the same pages ...")
+    pages_html = [(site.base_url + path, read_html(eval_dir / manifest["pages"][path])) for path in articles]
+    extract_article(pages_html[0][1], pages_html[0][0])  # one-time loading is start-up, not per-page cost
+    parse_date("1. Januar 2024", engine="slow")
+    began = time.perf_counter()
+    for url, html in pages_html:
+        extract_article(html, url)
+    extraction_seconds = time.perf_counter() - began
+    extraction_rate = len(pages_html) / extraction_seconds
+    cost = extraction_rate / crawl_rate if crawl_rate else float("inf")
+    verdict = cost <= REAL_TARGET
+    say(f"  extraction alone: {len(pages_html)} pages in {extraction_seconds:.1f} s = {extraction_rate:.1f} pages/s")
+    say(f"crawl / extraction time per page = {cost:.2f}  (target <= {REAL_TARGET}: {'PASS' if verdict else 'FAIL'})")
+    return {"label": VARIANTS["d"], "exit_code": code, "pages": pages, "seconds": round(seconds, 2),
+            "article_pages_per_s": round(crawl_rate, 1), "wall_seconds": round(wall, 2),
+            "crawler_cpu_seconds": round(cpu, 2), "items": items, "served": check,
+            "extraction_pages_per_s": round(extraction_rate, 1), "crawl_cost_over_extraction": round(cost, 3),
+            "target": REAL_TARGET, "pass": verdict, "checks_failed": failed}
 
 
 def main() -> int:
@@ -315,7 +436,8 @@ def main() -> int:
     ap.add_argument("--profile", choices=("b", "c"),
                     help="run only this variant, under cProfile, and print the project's top functions")
     ap.add_argument("--profile-out", type=Path, help="where to keep the .prof file (default: the temp directory)")
-    ap.add_argument("--variants", default="abc", help="which variants to run (default abc)")
+    ap.add_argument("--variants", default="abc", help="which variants to run (default abc; d: the real pages)")
+    ap.add_argument("--real", action="store_true", help="also run (d), the crawl of the real pages of ../shared/eval")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="an extra Scrapy setting for every variant (repeatable), e.g. --set CONCURRENT_ITEMS=16")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (logs, outputs)")
@@ -323,7 +445,25 @@ def main() -> int:
     if args.json:
         OUT = sys.stderr
     python = str(VENV_PYTHON) if VENV_PYTHON.exists() else sys.executable
-    variants = args.profile or "".join(v for v in "abc" if v in args.variants)
+    variants = args.profile or "".join(v for v in "abcd" if v in args.variants + ("d" if args.real else ""))
+    common = ["-s", "ROBOTSTXT_OBEY=False", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
+              "-s", f"CONCURRENT_REQUESTS={args.concurrency}",
+              "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={args.concurrency}",
+              "-s", "HTTPCACHE_ENABLED=False", "-s", "LOG_LEVEL=INFO"]
+    for setting in args.set:
+        common += ["-s", setting]
+    base_env = {k: v for k, v in os.environ.items()
+                if k not in ("ELASTICSEARCH_URL", "CORPUS_ES_HOSTS", "CORPUS_ES_PREFIX", "CORPUS_LOG_LEVEL")}
+    if variants == "d":
+        workdir = Path(tempfile.mkdtemp(prefix="corpus-bench-crawl-"))
+        real = real_pages(python, common, base_env, workdir)
+        if args.json:
+            print(json.dumps({"variants": {"d": real}, "concurrency": args.concurrency}, indent=2, default=str))
+        if args.keep or real["checks_failed"]:
+            say(f"work directory kept: {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return 1 if real["checks_failed"] else 0
 
     workdir = Path(tempfile.mkdtemp(prefix="corpus-bench-crawl-"))
     say(f"generating the site: {args.pages} article pages from the Cicero fixtures ...")
@@ -342,18 +482,10 @@ def main() -> int:
     say(f"machine: {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
         "(other processes share them: figures vary between runs)")
 
-    common = ["-s", "ROBOTSTXT_OBEY=False", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
-              "-s", f"CONCURRENT_REQUESTS={args.concurrency}",
-              "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={args.concurrency}",
-              "-s", "HTTPCACHE_ENABLED=False", "-s", "LOG_LEVEL=INFO"]
-    for setting in args.set:
-        common += ["-s", setting]
     if args.set:
         say(f"extra settings for every variant: {', '.join(args.set)}")
     cicero = ["cicero", "-a", f"base_url={site.base_url}", "-a", "mode=backfill", "-a", f"since={manifest['since']}",
               "-a", f"max_pages={manifest['max_pages']}"]
-    base_env = {k: v for k, v in os.environ.items()
-                if k not in ("ELASTICSEARCH_URL", "CORPUS_ES_HOSTS", "CORPUS_ES_PREFIX", "CORPUS_LOG_LEVEL")}
     urls_file = workdir / "urls.txt"
     urls_file.write_text("\n".join(site.base_url + p for p in expected) + "\n")
 
@@ -366,7 +498,7 @@ def main() -> int:
             es_url, es_started, es_skip = start_es()
             if es_url is None:
                 say(f"(c) skipped: {es_skip}")
-        for key in variants:
+        for key in variants.replace("d", ""):
             if key == "c" and es_url is None:
                 results[key] = {"skipped": es_skip}
                 continue
@@ -452,7 +584,7 @@ def main() -> int:
         "elapsed_time_seconds")
     say(f"{'variant':<40} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'articles':>9} {'comments':>9}"
         f" {'crawler CPU s':>13} {'server CPU s':>12}")
-    for key in variants:
+    for key in variants.replace("d", ""):
         r = results.get(key, {})
         if "skipped" in r:
             say(f"{VARIANTS[key]:<40} skipped: {r['skipped']}")
@@ -481,6 +613,10 @@ def main() -> int:
         say(f"checks: every crawl fetched the site's {len(expected)} pages once; the cicero crawls wrote "
             f"{manifest['articles']} articles and {manifest['comments']} comments"
             + (", the index holds them" if "c" in results and "es" in results["c"] else ""))
+    if "d" in variants:
+        say("")
+        results["d"] = real_pages(python, common, base_env, workdir)
+        failed_checks += results["d"]["checks_failed"]
     if args.json:
         print(json.dumps({
             "pages": args.pages, "concurrency": args.concurrency, "site": {k: v for k, v in manifest.items()

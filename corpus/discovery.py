@@ -62,7 +62,10 @@ class ArticleUrls:
 
     def why_not(self, url: str, listed: bool = False) -> str | None:
         """``None`` for a candidate, else why not, in words."""
-        canonical = canonicalize_url(url)
+        try:
+            canonical = canonicalize_url(url)
+        except ValueError:  # "http://host:port:port/", an unclosed IPv6 bracket: no URL to fetch
+            return "a malformed URL"
         parts = urlsplit(canonical)
         host = (parts.hostname or "").removeprefix("www.")
         if parts.scheme not in ("http", "https") or host != self.domain:

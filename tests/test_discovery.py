@@ -249,3 +249,11 @@ def test_url_patterns_see_one_form_of_the_path():
 
 def test_article_url_drops_query_and_fragment():
     assert article_url(f"{SITE}/politik/2024/kim?page=1#comments") == f"{SITE}/politik/2024/kim"
+
+
+def test_a_malformed_url_in_a_sitemap_is_no_candidate_and_no_crash():
+    from corpus.discovery import ArticleUrls
+
+    urls = ArticleUrls("example.org", re.compile(r"^/a/[\w-]+$"))
+    assert urls.why_not("http://example.org:8080:8080/a/story") == "a malformed URL"
+    assert urls("https://example.org/a/story")

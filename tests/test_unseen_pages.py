@@ -227,3 +227,20 @@ def test_a_description_the_page_does_not_print_gives_way_to_the_printed_standfir
     # an info box that opens on a click ("Box aufklappen") is no article text (SRF's expandable-box)
     body, _ = body_of("SRF_2024_04_15.html.gz")
     assert "Der Politologe Thomas Jäger ist Professor" not in body and "Box aufklappen" not in body
+
+
+def test_a_crawl_of_the_real_pages_writes_an_article_for_each():
+    # bench/crawl.py (d): the project's crawl, all pipelines, over a local site of the eval pages and
+    # their sitemap. Its speed is the benchmark's business; here: every page fetched once, every page
+    # written as an article, the run clean.
+    import subprocess
+
+    root = Path(__file__).parents[1]
+    done = subprocess.run([sys.executable, "bench/crawl.py", "--variants", "d", "--json"], cwd=root,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout)["variants"]["d"]
+    pages = sum(1 for folder in ("dev", "intl") for _ in (EVAL / folder).glob("*.html.gz"))
+    assert result["served"]["ok"] and result["pages"] == pages + 1  # and the sitemap
+    assert result["items"]["articles"] == pages == result["items"]["article_ids"]
+    assert result["checks_failed"] == []

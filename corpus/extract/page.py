@@ -192,6 +192,12 @@ def _flatten(data: Any) -> Iterator[dict[str, Any]]:
 _MOJIBAKE = re.compile("Ã[\x80-\xbf¤¶¼Ÿ„–—œ]|â€[™œ\x9d“”˜¦]")
 
 
+def _mojibake(text: str) -> bool:
+    """Whether ``text`` shows UTF-8 read as windows-1252 ("Ã¤", "â€™"); the substring tests first
+    (the pattern's search over a whole page costs more than the two scans)."""
+    return ("Ã" in text or "â€" in text) and _MOJIBAKE.search(text) is not None
+
+
 # bytes that occur in text: tab, newlines, form feed, carriage return, and everything from space up
 _TEXT_BYTES = bytes(range(9, 14)) + bytes(range(32, 256))
 
@@ -218,7 +224,7 @@ def page_text(body: bytes, text: str, encoding: str | None = None) -> tuple[str,
         except UnicodeDecodeError:
             return body.decode("cp1252", errors="replace"), "windows-1252"
     declared = _codec(encoding)
-    if (declared not in (None, "utf-8") or _MOJIBAKE.search(text)) and not body.isascii():
+    if (declared not in (None, "utf-8") or _mojibake(text)) and not body.isascii():
         try:
             repaired = body.decode("utf-8")
         except UnicodeDecodeError:
