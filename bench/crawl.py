@@ -20,8 +20,10 @@ same concurrency and download settings:
     (bench/evalsite.py: 215 article pages of 200 publishers and their sitemap) with
     the project's generic parser and all pipelines, against extraction alone
     (:func:`corpus.extract.article.extract_article`) on the same pages in this
-    process: how much the crawl costs over the extraction it runs (target: at most
-    1.4x the extraction's time per page).
+    process: how much the crawl costs over the extraction it runs, in CPU time per
+    page from the first article to the last (target: at most 1.4x the extraction's; the
+    wall-time ratio is printed too, but on a shared 2-core machine it also measures the
+    site's process and other load).
 
 pages/s = ``response_received_count / elapsed_time_seconds`` from each crawl's
 final stats (spider open to close, including the last Elasticsearch flush), the
@@ -98,14 +100,16 @@ class BareSpider(scrapy.Spider):
 
 
 class ItemTimes:
-    """An extension for (d): when the first and the last article came out of the pipelines, into the
-    crawl's stats (``bench/first_item``, ``bench/last_item``, ``bench/items``), so that the crawl's
-    rate per page leaves its start-up out, as extraction alone does (modules and data loaded on first use)."""
+    """An extension for (d): the wall and CPU time from the first article out of the pipelines to the last,
+    into the crawl's stats (``bench/items``, ``bench/items_seconds``, ``bench/items_cpu_seconds``), so
+    that the crawl's cost per page leaves its start-up out, as extraction alone does (modules and data
+    loaded on first use)."""
 
     def __init__(self, crawler: Any) -> None:
         self.stats = crawler.stats
         self.first: float | None = None
         self.last = 0.0
+        self.first_cpu = self.last_cpu = 0.0
         self.count = 0
         crawler.signals.connect(self.item_scraped, signal=scrapy.signals.item_scraped)
         crawler.signals.connect(self.spider_closed, signal=scrapy.signals.spider_closed)
@@ -115,16 +119,17 @@ class ItemTimes:
         return cls(crawler)
 
     def item_scraped(self, item: Any, response: Any, spider: Any) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.process_time()
         if self.first is None:
-            self.first = now
-        self.last = now
+            self.first, self.first_cpu = now, cpu
+        self.last, self.last_cpu = now, cpu
         self.count += 1
 
     def spider_closed(self, spider: Any) -> None:
         if self.first is not None:
             self.stats.set_value("bench/items", self.count)
             self.stats.set_value("bench/items_seconds", round(self.last - self.first, 4))
+            self.stats.set_value("bench/items_cpu_seconds", round(self.last_cpu - self.first_cpu, 4))
 
 
 class EvalSpider(OutletSpider):
@@ -396,7 +401,9 @@ def real_pages(python: str, common: list[str], base_env: dict[str, str], workdir
     # the rate from the first article to the last: the crawl's start-up (the first page loads modules
     # and data, as extraction alone's untimed first call does) left out
     written, span = int(stats.get("bench/items", 0)), float(stats.get("bench/items_seconds", 0.0))
+    span_cpu = float(stats.get("bench/items_cpu_seconds", 0.0))
     crawl_rate = (written - 1) / span if span > 0 else 0.0
+    crawl_cpu = span_cpu / (written - 1) if written > 1 else 0.0
     not_article = int(stats.get("corpus/pages/not_article", 0))
     say(f"  {pages} pages in {seconds:.1f} s (start-up included: {(pages - 1) / seconds if seconds else 0:.1f} "
         f"pages/s), wrote {items['articles']} articles (pages not articles by their own markup: {not_article}); "
@@ -408,20 +415,27 @@ def real_pages(python: str, common: list[str], base_env: dict[str, str], workdir
     pages_html = [(site.base_url + path, read_html(eval_dir / manifest["pages"][path])) for path in articles]
     extract_article(pages_html[0][1], pages_html[0][0])  # one-time loading is start-up, not per-page cost
     parse_date("1. Januar 2024", engine="slow")
-    began = time.perf_counter()
+    began, began_cpu = time.perf_counter(), time.process_time()
     for url, html in pages_html:
         extract_article(html, url)
     extraction_seconds = time.perf_counter() - began
+    extraction_cpu = (time.process_time() - began_cpu) / len(pages_html)
     extraction_rate = len(pages_html) / extraction_seconds
-    cost = extraction_rate / crawl_rate if crawl_rate else float("inf")
+    wall_cost = extraction_rate / crawl_rate if crawl_rate else float("inf")
+    cost = crawl_cpu / extraction_cpu if extraction_cpu else float("inf")
     verdict = cost <= REAL_TARGET
     say(f"  extraction alone: {len(pages_html)} pages in {extraction_seconds:.1f} s = {extraction_rate:.1f} pages/s")
-    say(f"crawl / extraction time per page = {cost:.2f}  (target <= {REAL_TARGET}: {'PASS' if verdict else 'FAIL'})")
+    say(f"CPU per page: crawl {crawl_cpu * 1000:.1f} ms, extraction alone {extraction_cpu * 1000:.1f} ms; "
+        f"wall time per page: crawl / extraction = {wall_cost:.2f} (the crawl shares the 2 cores with the site's "
+        "process and the machine's other load)")
+    say(f"crawl / extraction CPU per page = {cost:.2f}  (target <= {REAL_TARGET}: {'PASS' if verdict else 'FAIL'})")
     return {"label": VARIANTS["d"], "exit_code": code, "pages": pages, "seconds": round(seconds, 2),
             "article_pages_per_s": round(crawl_rate, 1), "wall_seconds": round(wall, 2),
             "crawler_cpu_seconds": round(cpu, 2), "items": items, "served": check,
-            "extraction_pages_per_s": round(extraction_rate, 1), "crawl_cost_over_extraction": round(cost, 3),
-            "target": REAL_TARGET, "pass": verdict, "checks_failed": failed}
+            "extraction_pages_per_s": round(extraction_rate, 1), "crawl_cpu_ms_per_page": round(crawl_cpu * 1000, 2),
+            "extraction_cpu_ms_per_page": round(extraction_cpu * 1000, 2), "wall_cost_over_extraction":
+            round(wall_cost, 3), "crawl_cost_over_extraction": round(cost, 3), "target": REAL_TARGET,
+            "pass": verdict, "checks_failed": failed}
 
 
 def main() -> int:

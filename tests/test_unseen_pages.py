@@ -244,3 +244,13 @@ def test_a_crawl_of_the_real_pages_writes_an_article_for_each():
     assert result["served"]["ok"] and result["pages"] == pages + 1  # and the sitemap
     assert result["items"]["articles"] == pages == result["items"]["article_ids"]
     assert result["checks_failed"] == []
+
+
+def test_a_teaser_with_the_byline_appended_loses_the_byline_and_is_not_repeated():
+    # og:description: "… Bei der Premiere wurde das Hotel wieder lebendig. Von Eva Kirchner-Rätsch";
+    # the page prints the teaser without it, and the body repeats nothing of it
+    article = article_of("RBB24_2024_04_25.html.gz")
+    assert article["teaser"].endswith("Bei der Premiere wurde das Hotel wieder lebendig.")
+    assert article["teaser_printed"] is True
+    assert "Das einst beliebte DDR-Hotel Lunik" not in article["body"]
+    assert article["authors"] == ["Eva Kirchner-Rätsch"]

@@ -570,7 +570,24 @@ def extract(page: Page, parser_cls: type[OutletParser] = OutletParser) -> Extrac
                 result.layers[name] = layer_name
                 break
     _prefer_printed_teaser(result, layers["generic"])
+    if isinstance(result.values.get("teaser"), str):
+        result.values["teaser"] = strip_byline(result.values["teaser"])
     return result
+
+
+# "… Bei der Premiere wurde das Hotel wieder lebendig. Von Eva Kirchner-Rätsch": a byline after the teaser
+_TRAILING_BYLINE = re.compile(r"(?<=[.!?…\"“”»«])\s+((?:Von|By|VON|BY)\s+[^.!?…]{3,80})$")
+
+
+def strip_byline(teaser: str) -> str:
+    """The teaser without a byline appended to it (the printed teaser, and the body's first paragraph
+    where the page repeats it, have none)."""
+    from corpus.normalize.bylines import parse_byline
+
+    match = _TRAILING_BYLINE.search(teaser)
+    if match and parse_byline(match.group(1)).authors:
+        return teaser[:match.start()].rstrip()
+    return teaser
 
 
 def _prefer_printed_teaser(result: Extraction, generic: Layer) -> None:
