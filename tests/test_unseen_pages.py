@@ -254,3 +254,18 @@ def test_a_teaser_with_the_byline_appended_loses_the_byline_and_is_not_repeated(
     assert article["teaser_printed"] is True
     assert "Das einst beliebte DDR-Hotel Lunik" not in article["body"]
     assert article["authors"] == ["Eva Kirchner-Rätsch"]
+
+
+def test_articles_in_odd_places_and_a_cookie_dialog_with_more_text_than_the_article():
+    # the Washington Times puts the whole article in an <aside>; Politico Europe in four
+    # "sidebar-grid__container" parts around ads; Reuters's cookie dialog holds more prose than its article
+    cases = {
+        "WashingtonTimes_2023_04_28.html.gz": "A messy state budget deal gained the endorsement of Indiana Gov.",
+        "PoliticoEu_2025_10_23.html.gz": "The latest opinion poll, published Wednesday night, put Connolly on 55.7",
+        "Reuters_2023_05_16.html.gz": "The plane continued on its journey after determining that the engine",
+    }
+    for name, sentence in cases.items():
+        body, _ = body_of(name)
+        assert sentence in body, name
+        assert f1(name, body) > 0.85, name
+    assert "Performance Cookies" not in body_of("Reuters_2023_05_16.html.gz")[0]

@@ -33,7 +33,7 @@ from corpus.normalize.text import clean_text
 # Elements whose content is never article text.
 SKIP = frozenset({
     "script", "style", "noscript", "template", "iframe", "svg", "math", "canvas", "object", "embed", "video",
-    "audio", "picture", "map", "nav", "footer", "aside", "header", "figure", "figcaption", "button",
+    "audio", "picture", "map", "nav", "footer", "header", "figure", "figcaption", "button",
     "select", "input", "textarea", "label", "dialog", "menu", "head", "title", "link", "meta",
 })
 HEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
@@ -62,12 +62,16 @@ _TEXT = re.compile(
     r"article|artikel|body|content|text|story|entry|post|main|richtext|copy|beitrag|inhalt|prose|paragraph",
     re.IGNORECASE,
 )
-# Readers' comments are never the article, however much text they hold.
+# Readers' comments and cookie dialogs are never the article, however much text they hold.
 _COMMENTS = re.compile(
     r"(?:^|\s)(?:[a-z]+[-_])?(?:comments?|kommentare?|leserkommentare?|disqus(?:_thread)?)"
-    r"(?:[-_](?:section|list|area|container|wrapper|block|box|thread|module|stream))?(?:$|\s)",
+    r"(?:[-_](?:section|list|area|container|wrapper|block|box|thread|module|stream))?(?:$|\s)"
+    # ... nor is a cookie consent dialog (OneTrust, Usercentrics, Sourcepoint ...)
+    r"|(?:^|\s)(?:cookie|consent|onetrust|usercentrics|sp_message|gdpr)",
     re.IGNORECASE,
 )
+# A <br> in collected text (a newline in the page's source is only whitespace)
+BREAK = "\u2028"
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 NOT_A_BOX, BOX, COMMENTS = 0, 1, 2
 
@@ -92,6 +96,8 @@ def _box_kind(element: etree._Element) -> int | None:
     attrib = element.attrib
     if attrib.get("aria-hidden") == "true" or _HIDDEN_STYLE.search(attrib.get("style", "")):
         return None
+    if element.tag == "aside":  # a box by its tag (a few pages put the whole article in one)
+        return BOX
     if attrib.get("itemprop") == "articleBody":
         return NOT_A_BOX
     names = f"{attrib.get('class', '')} {attrib.get('id', '')}".strip()
@@ -125,7 +131,7 @@ def text_and_links(element: etree._Element) -> tuple[str, int]:
             if isinstance(tag, str) and tag not in SKIP and depth < 60:
                 tag = tag.lower()
                 if tag == "br":
-                    parts.append("\n")
+                    parts.append(BREAK)
                 else:
                     visit(child, in_link or tag == "a", depth + 1)
             if child.tail:
@@ -220,7 +226,7 @@ def _entries(element: etree._Element, index: int, group: int) -> list[tuple[etre
             if tag in SKIP:
                 pass
             elif tag == "br":
-                parts.append("\n")
+                parts.append(BREAK)
             elif tag in INLINE and not _has_block(child):
                 if _box_kind(child) == NOT_A_BOX:
                     text, in_links = text_and_links(child)
@@ -241,9 +247,9 @@ def _lines(text: str, linked: int) -> list[tuple[str, float]]:
     if not whole:
         return []
     share = min(1.0, linked / max(1, len(whole)))
-    if "\n" not in text:
+    if BREAK not in text:
         return [(whole, share)]
-    lines = [clean_text(line) for line in text.split("\n")]
+    lines = [clean_text(line) for line in text.split(BREAK)]
     return [(line, share) for line in lines if line]
 
 
@@ -256,13 +262,24 @@ def _choose(nodes: list[_Node], found: list[tuple[Block, int]], share: float) ->
     # never into readers' comments). Parents come before their children in ``nodes``.
     for node in nodes[1:]:
         node.boxed = nodes[node.parent].boxed or node.box == COMMENTS
-    lenient = _descend(nodes, _prose(nodes, found), share)
+    lenient_prose = _prose(nodes, found)
+    lenient = _descend(nodes, lenient_prose, share)
     holds_article = set()
-    while lenient > 0:
-        holds_article.add(lenient)
-        lenient = nodes[lenient].parent
+    at = lenient
+    while at > 0:
+        holds_article.add(at)
+        at = nodes[at].parent
+    # ... or the article's parts: children of that container made alike that hold most of its prose
+    # (four "sidebar-grid__container" around ads), or one part inside it that does
+    groups: dict[tuple[str, frozenset[str]], list[int]] = {}
+    for child in nodes[lenient].children:
+        groups.setdefault(nodes[child].kind, []).append(child)
+    for members in groups.values():
+        if sum(lenient_prose[m] for m in members) >= 0.5 * lenient_prose[lenient] > 0:
+            holds_article.update(members)
     for index, node in enumerate(nodes[1:], 1):
-        exempt = node.box == BOX and index in holds_article
+        exempt = node.box == BOX and (index in holds_article or (
+            lenient_prose[index] >= 0.5 * lenient_prose[lenient] > 0 and _inside(nodes, index, lenient)))
         node.boxed = nodes[node.parent].boxed or (node.box != NOT_A_BOX and not exempt)
     prose = _prose(nodes, found)
     best = _descend(nodes, prose, share)
@@ -297,6 +314,12 @@ def _choose(nodes: list[_Node], found: list[tuple[Block, int]], share: float) ->
         if at >= 0:
             blocks.append(block)
     return blocks
+
+
+def _inside(nodes: list[_Node], index: int, ancestor: int) -> bool:
+    while index > ancestor:
+        index = nodes[index].parent
+    return index == ancestor
 
 
 def _alike(one: tuple[str, frozenset[str]], other: tuple[str, frozenset[str]]) -> bool:

@@ -139,6 +139,10 @@ _BOILERPLATE = [re.compile(p, re.IGNORECASE) for p in (
     r"^(?:stand|aktualisiert|veröffentlicht|erstellt|zuletzt aktualisiert|update)\s*(?:am|:)?\s*\d{1,2}\.",
     r"^(?:(?:mo|di|mi|do|fr|sa|so)\w*\.?,?\s*)?\d{1,2}\.\s*(?:\d{1,2}\.|[a-zä]+)\s*\d{2,4}(?:[,|\s]+\d{1,2}[:.]\d{2}"
     r"(?:\s*uhr)?)?$",
+    # a line of nothing but dates, times and a reading time: "28.04.2023, 19:09 3 Min."
+    r"^(?:[\d.:,|/\s-]|\buhr\b|\bmin\b\.?|\bminuten\b)+$",
+    # a broadcaster's programme line: "NDR 1 Welle Nord | Nachrichten … | 28.04.2023 | 13:00 Uhr"
+    r"\|\s*\d{1,2}\.\s*(?:\d{1,2}\.|[a-zä]+)\s*\d{2,4}\s*\|\s*\d{1,2}[:.]\d{2}\s*uhr$",
     # reading time: "3 Min.", "5 min read", "Lesezeit: 4 Minuten"
     r"^(?:(?:lesezeit|lesedauer)\s*:?\s*)?(?:ca\.\s*)?\d{1,3}\s*(?:min\.?|minuten|minutes?)(?:\s+(?:read|lesezeit))?$",
     # the stamp of a live blog's entry: "21 mins ago11:48 Jon King", "20:42KEY EVENT", "13:45 Uhr"
