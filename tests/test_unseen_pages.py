@@ -269,3 +269,22 @@ def test_articles_in_odd_places_and_a_cookie_dialog_with_more_text_than_the_arti
         assert sentence in body, name
         assert f1(name, body) > 0.85, name
     assert "Performance Cookies" not in body_of("Reuters_2023_05_16.html.gz")[0]
+
+
+def test_french_titles_keep_the_space_before_a_colon():
+    # French typography: "Guerre en Ukraine : la Russie …"; a German "LTE-Patent : Samsung" loses it
+    assert article_of("LeFigaro_2024_11_22.html.gz")["title"].startswith("Guerre en Ukraine : la Russie")
+
+
+def test_markup_in_a_json_ld_article_body_is_not_text():
+    # the real page with its JSON-LD articleBody written as a Svelte page renders it (comment markers,
+    # tags): the JSON-LD layer, the body's last resort, reads the text without the markup
+    from corpus.extract.layers import JsonLdLayer
+
+    record = truth("BSZ_2024_05_16.html.gz")
+    page = Page(record["url"], read_html(record["path"]))
+    body = page.article_ld["articleBody"]
+    page.article_ld["articleBody"] = f"<!-- HTML_TAG_START --><p>{body}</p><!-- HTML_TAG_END -->"
+    text = JsonLdLayer(page).body().text
+    assert "HTML_TAG" not in text and "<p>" not in text
+    assert text.split()[:5] == body.split()[:5]

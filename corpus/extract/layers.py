@@ -190,11 +190,17 @@ class JsonLdLayer(Layer):
         text = self.ld.get("articleBody")
         if not isinstance(text, str):
             return None
+        if "<" in text:  # markup in the JSON: framework comments (Svelte's HTML_TAG_START), tags
+            text = _MARKUP.sub(" ", _HTML_COMMENT.sub("", text))
         paragraphs = [p for p in (clean_text(x) for x in re.split(r"\n\s*\n|\n", text)) if p]
         return Body(paragraphs=paragraphs)
 
     def language(self) -> str | None:
         return _str(self.ld.get("inLanguage"))
+
+
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_MARKUP = re.compile(r"</?[a-zA-Z][^<>]{0,300}>")
 
 
 class MetaLayer(Layer):
@@ -548,7 +554,7 @@ def extract(page: Page, parser_cls: type[OutletParser] = OutletParser) -> Extrac
                 result.errors[name] = f"{layer_name}: {exc!r}"
                 continue
             if name == "title" and isinstance(value, str):
-                value = clean_title(value, site_names)
+                value = clean_title(value, site_names, french=_declared_language(page) == "fr")
             if name == "authors" and not _is_empty(value) and not _names_anyone(value):
                 continue  # "n-tv NACHRICHTEN", an e-mail address: look further
             if name == "authors" and not _is_empty(value) and _only_the_outlet(value, site_names, result.values):
@@ -631,10 +637,15 @@ def join_drop_cap(paragraph: str) -> str:
     return _DROP_CAP.sub(r"\1", paragraph, count=1)
 
 
-def _is_german(page: Page) -> bool:
-    """Whether the page declares German (``<html lang>``, ``og:locale``, ``content-language``)."""
+def _declared_language(page: Page) -> str:
+    """The two-letter language the page declares (``<html lang>``, ``og:locale``, ``content-language``),
+    ``""`` when none."""
     declared = page.tree.get("lang") or page.meta.get("og:locale") or page.meta.get("content-language") or ""
-    return declared.strip().lower()[:2] == "de"
+    return declared.strip().lower()[:2]
+
+
+def _is_german(page: Page) -> bool:
+    return _declared_language(page) == "de"
 
 
 def printed(page: Page, text: str | None, body: str | None = None) -> bool:
@@ -769,10 +780,12 @@ def _site_names(page: Page) -> set[str]:
     return {n.strip().casefold() for n in names if n and n.strip()}
 
 
-def clean_title(title: str, site_names: set[str]) -> str:
+def clean_title(title: str, site_names: set[str], french: bool = False) -> str:
     """Drop trailing site names and dates ("… | Börsen-Zeitung", "… - Golem.de",
-    "… | DW | 28.04.2023") and the space some pages put before a colon ("LTE-Patent : Samsung")."""
-    title = re.sub(r"\s+:\s", ": ", title)
+    "… | DW | 28.04.2023") and the space some pages put before a colon ("LTE-Patent : Samsung"),
+    except in French, whose typography has it ("Guerre en Ukraine : la Russie …")."""
+    if not french:
+        title = re.sub(r"\s+:\s", ": ", title)
     while True:
         separators = list(_SUFFIX_SEPARATORS.finditer(title))
         if not separators or not _is_site_suffix(title[separators[-1].end():].strip(), site_names):
