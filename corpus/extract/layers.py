@@ -328,11 +328,14 @@ class GenericLayer(Layer):
                 break
         yield from self._bold_lines()
 
-    # A paragraph that is one bold name line ("<p><strong>Mathatisi Sebusi/Mohalenyane Phakela</strong></p>"):
-    # how many sites print the byline at the top or the foot of the text
+    # A paragraph that is one bold name line ("<p><strong>Mathatisi Sebusi/Mohalenyane Phakela</strong></p>")
+    # before the text's first long paragraph or after its last: how many sites print the byline
     BOLD_LINE = etree.XPath(
         "//p[count(*)=1][strong or b][not(ancestor::aside or ancestor::footer or ancestor::nav)]"
-        "[string-length(normalize-space(.)) < 60][normalize-space(.)=normalize-space(strong|b)]",
+        "[string-length(normalize-space(.)) < 60][normalize-space(.)=normalize-space(strong|b)]"
+        # at the top of the text or at its foot, not a bold sub-heading between paragraphs
+        "[not(preceding-sibling::p[string-length(normalize-space(.)) > 80]) or "
+        "not(following-sibling::p[string-length(normalize-space(.)) > 80])]",
         smart_strings=False,
     )
 
