@@ -14,8 +14,8 @@ take turns page by page, so a change in the machine's load weighs on all alike).
 ``--save DIR`` writes each extractor's predictions (``DIR/<extractor>.jsonl``, all sets
 together): ``bench/publishers.py`` compares two such files publisher by publisher.
 
-trafilatura is a dependency of the project; newspaper4k is optional (``pip install
--e '.[bench]'``): a missing one is reported and left out of the tables.
+trafilatura and newspaper4k come with the bench extra (``pip install -e '.[bench]'``,
+which ``make bench`` runs): a missing one is reported and left out of the tables.
 """
 
 from __future__ import annotations
