@@ -47,6 +47,10 @@ class CrawlSettings:
     incremental: bool
     revisit_days: float
     state_file: str
+    archive: bool
+    archive_dir: str
+    archive_max_bytes: int
+    archive_compression: int
     job_checkpoint: float
     chromium_path: str
     browser_block_media: bool

@@ -1,0 +1,81 @@
+"""The downloader middleware that archives every exchange of a crawl (``CORPUS_ARCHIVE``, on by default).
+
+It sits next to the download handler (priority 950): it sees each response as it arrived,
+before redirects, retries and content decoding, so feeds, sitemaps, listings, article and
+comment pages, redirects and error answers are all kept. Pages the browser rendered are
+archived as their rendered HTML (:meth:`corpus.archive.ArchiveWriter.write_exchange`).
+The response's place in the archive is put into the request's ``meta["archive"]``, where
+the spider finds it for the items it builds from the page.
+
+Counted in the crawl's stats: ``corpus/archive/records``, ``corpus/archive/bytes``,
+``corpus/archive/files``; an archive that cannot be written is an error in the log and
+``corpus/archive/failed`` (the crawl goes on: the items are still written).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+from corpus.archive.writer import ArchiveWriter
+from corpus.config import CrawlSettings
+from corpus.paths import data_dir
+
+logger = logging.getLogger(__name__)
+
+META_KEY = "archive"
+
+
+def archive_dir(settings: CrawlSettings) -> str:
+    """``CORPUS_ARCHIVE_DIR``, else ``<CORPUS_OUTPUT_DIR>/archive``."""
+    return settings.archive_dir or str(data_dir(settings.output_dir or None) / "archive")
+
+
+class ArchiveMiddleware:
+    def __init__(self, crawler: Any) -> None:
+        config = CrawlSettings.from_settings(crawler.settings)
+        if not config.archive:
+            raise NotConfigured("CORPUS_ARCHIVE is off")
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.directory = archive_dir(config)
+        self.max_bytes = config.archive_max_bytes
+        self.compression = config.archive_compression
+        self.writer: ArchiveWriter | None = None
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ArchiveMiddleware:
+        return cls(crawler)
+
+    def spider_opened(self, spider: Any) -> None:
+        info = {"operator": "corpus-crawler", "isPartOf": spider.name,
+                "description": f"scrapy crawl {spider.name}"}
+        self.writer = ArchiveWriter(self.directory, spider.name, self.max_bytes, info, self.compression)
+        logger.info("archiving every exchange as WARC 1.1 under %s", self.directory)
+
+    def spider_closed(self, spider: Any) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.stats.set_value("corpus/archive/files", len(self.writer.files))
+            self.stats.set_value("corpus/archive/bytes", self.writer.bytes_written)
+            self.stats.set_value("corpus/archive/dir", self.directory)
+
+    def process_response(self, request: Any, response: Any) -> Any:
+        if self.writer is None:
+            return response
+        rendered = bool(request.meta.get("playwright"))
+        try:
+            provenance = self.writer.write_exchange(response.url, request, response, rendered=rendered)
+        except OSError as exc:  # a full disk, a permission: the crawl goes on, the loss is loud
+            self.stats.inc_value("corpus/archive/failed")
+            logger.error("could not archive %s: %s", response.url, exc)
+            return response
+        request.meta[META_KEY] = provenance.as_dict()
+        self.stats.inc_value("corpus/archive/records")
+        self.stats.set_value("corpus/archive/bytes", self.writer.bytes_written)
+        return response

@@ -1,0 +1,131 @@
+"""The web archive: every exchange of a crawl as WARC 1.1 (corpus/archive), checked with warcio's own tools."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from scrapy.http import HtmlResponse, Request
+from warcio.archiveiterator import ArchiveIterator
+
+from corpus.archive import ArchiveWriter
+
+ROOT = Path(__file__).parents[1]
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=INFO"]
+
+
+def warcio(*args: str) -> subprocess.CompletedProcess:
+    """warcio's command line (``warcio check``, ``warcio index``), as a user runs it."""
+    return subprocess.run([sys.executable, "-c", "import sys; from warcio.cli import main; main(sys.argv[1:])",
+                           *args], capture_output=True, text=True, timeout=120)
+
+
+def records(path: Path) -> list:
+    out = []
+    with open(path, "rb") as f:
+        for record in ArchiveIterator(f):
+            out.append((record.rec_type, record.rec_headers, record.content_stream().read()))
+    return out
+
+
+def crawl(server, out: Path, **env: str) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if k not in ("ELASTICSEARCH_URL", "CORPUS_ES_HOSTS")}
+    scratch = tempfile.mkdtemp(prefix="corpus-archive-", dir=out)
+    base.update(CORPUS_OUTPUT_DIR=scratch, CORPUS_STATE_FILE=os.path.join(scratch, "state.sqlite"), **env)
+    return subprocess.run([sys.executable, "-m", "scrapy", "crawl", "cicero", "-a", f"base_url={server.base_url}",
+                           "-O", str(out / "out.jsonl"), *FAST], cwd=ROOT, env=base, capture_output=True, text=True,
+                          timeout=180)
+
+
+@pytest.mark.e2e
+def test_a_crawl_archives_every_exchange_and_the_files_pass_warcio_check(cicero_server, tmp_path):
+    result = crawl(cicero_server, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    files = sorted(tmp_path.glob("corpus-archive-*/archive/cicero-*.warc.gz"))
+    assert len(files) == 1
+    checked = warcio("check", "-v", str(files[0]))
+    assert checked.returncode == 0, checked.stdout[-2000:] + checked.stderr[-2000:]
+    assert "digest pass" in checked.stdout and "fail" not in checked.stdout.lower()
+    assert warcio("index", str(files[0])).returncode == 0
+    found = records(files[0])
+    assert found[0][0] == "warcinfo"
+    responses = {h.get_header("WARC-Target-URI"): body for kind, h, body in found if kind == "response"}
+    requests = [h for kind, h, _ in found if kind == "request"]
+    # every path the site served is archived, with the bytes it served (the feed, listings, articles ...)
+    served = {cicero_server.base_url + path for path in cicero_server.requests}
+    assert served == set(responses)
+    assert len(requests) == len(responses)
+    import urllib.request
+
+    with urllib.request.urlopen(cicero_server.base_url + "/rss.xml", timeout=30) as answer:
+        assert responses[cicero_server.base_url + "/rss.xml"] == answer.read()
+    ids = {h.get_header("WARC-Record-ID") for kind, h, _ in found if kind == "response"}
+    assert {h.get_header("WARC-Concurrent-To") for h in requests} == ids
+    assert f"'corpus/archive/records': {len(responses)}," in result.stderr  # the crawl's stats
+
+
+@pytest.mark.e2e
+def test_the_archive_can_be_turned_off(cicero_server, tmp_path):
+    result = crawl(cicero_server, tmp_path, CORPUS_ARCHIVE="false")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert not list(tmp_path.glob("corpus-archive-*/archive"))
+    assert "corpus/archive" not in result.stderr
+
+
+def page(url: str, body: bytes, headers: dict | None = None, status: int = 200) -> HtmlResponse:
+    return HtmlResponse(url, status=status, body=body, headers=headers or {"Content-Type": "text/html; charset=utf-8"},
+                        request=Request(url))
+
+
+def test_files_rotate_by_size_and_each_starts_with_warcinfo(tmp_path):
+    writer = ArchiveWriter(tmp_path, "demo", max_bytes=2_000)
+    body = b"<html><body>" + os.urandom(1500).hex().encode() + b"</body></html>"
+    for n in range(4):
+        url = f"https://example.org/a/{n}"
+        writer.write_exchange(url, Request(url), page(url, body))
+    writer.close()
+    files = sorted(tmp_path.glob("demo-*.warc.gz"))
+    assert len(files) == len(writer.files) >= 3
+    for path in files:
+        kinds = [kind for kind, _, _ in records(path)]
+        assert kinds[0] == "warcinfo" and kinds.count("response") >= 1
+        assert warcio("check", str(path)).returncode == 0
+    assert writer.bytes_written == sum(p.stat().st_size for p in files)
+
+
+def test_the_provenance_points_at_the_exact_record(tmp_path):
+    writer = ArchiveWriter(tmp_path, "demo")
+    url = "https://example.org/politik/artikel-1"
+    raw = gzip.compress(b"<html><body><p>Seoul und Peking</p></body></html>")
+    # the body as it arrived: still gzip-encoded, the header says so; the framing header is dropped
+    response = page(url, raw, {"Content-Type": "text/html", "Content-Encoding": "gzip", "Transfer-Encoding": "chunked"})
+    where = writer.write_exchange(url, Request(url), response)
+    writer.close()
+    data = (tmp_path / where.file).read_bytes()[where.offset:where.offset + where.length]
+    record = next(iter(ArchiveIterator(io.BytesIO(data))))
+    assert record.rec_type == "response"
+    assert record.rec_headers.get_header("WARC-Record-ID") == where.record_id
+    assert record.rec_headers.get_header("WARC-Payload-Digest") == where.payload_digest
+    assert record.rec_headers.get_header("WARC-Date") == where.fetched_at
+    assert record.http_headers.get_header("Content-Encoding") == "gzip"
+    assert record.http_headers.get_header("Transfer-Encoding") is None
+    assert record.content_stream().read() == b"<html><body><p>Seoul und Peking</p></body></html>"  # decoded on reading
+
+
+def test_a_page_the_browser_rendered_is_a_resource_marked_as_such(tmp_path):
+    writer = ArchiveWriter(tmp_path, "demo")
+    url = "https://example.org/js/artikel"
+    writer.write_exchange(url, Request(url, meta={"playwright": True}), page(url, b"<html>gerendert</html>"),
+                          rendered=True)
+    writer.close()
+    (path,) = tmp_path.glob("demo-*.warc.gz")
+    kind, headers, body = records(path)[1]
+    assert kind == "resource" and headers.get_header("WARC-Resource-Type") == "rendered-dom"
+    assert body == b"<html>gerendert</html>"
+    assert warcio("check", str(path)).returncode == 0
