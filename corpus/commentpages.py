@@ -19,6 +19,7 @@ from typing import Any
 import scrapy
 
 from corpus import stats as names
+from corpus.archive.middleware import archived
 from corpus.build import read_comments
 from corpus.extract.navigation import CommentReader
 from corpus.items import Article, Comment
@@ -107,6 +108,9 @@ class CommentPages:
             logger.warning("%s: more than %d comments for the article; keeping the first %d (CORPUS_MAX_COMMENTS)",
                            response.url, limit + offset, limit + offset)
         self.stats.inc_value(names.COMMENTS_FOUND, len(comments))
+        where = archived(response)
+        for comment in comments:
+            comment.archive = where
         return comments
 
     def _continue(self, reader: CommentReader, article: Article, comments: list[Comment], response: Any,

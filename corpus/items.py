@@ -14,7 +14,7 @@ precision matters: ``"2023-09-07T10:40:00+02:00"`` (minute), ``"2023-09-06"``
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
 Precision = Literal["minute", "day", "month"]
 
@@ -79,6 +79,9 @@ class Article:
     crawl_run: str | None = None  # the crawl run's name, as in its output file (corpus/runs.py)
     software_version: str | None = None  # corpus-crawler version that built the item
     terms_digest: str | None = None  # digest of the terms file the article was tagged with
+    # where the page it was read from is in the web archive: file, offset, length, record_id,
+    # payload_digest, fetched_at (corpus/archive; None when the crawl kept no archive)
+    archive: dict[str, Any] | None = None
 
 
 @dataclass(kw_only=True)
@@ -106,6 +109,7 @@ class Comment:
     source: str = "crawl"
     crawl_run: str | None = None
     software_version: str | None = None
+    archive: dict[str, Any] | None = None  # the (comment) page it was read from, as for articles
 
 
 Item = Article | Comment

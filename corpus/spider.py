@@ -26,6 +26,7 @@ import scrapy
 
 from corpus import discovery
 from corpus import stats as names
+from corpus.archive.middleware import archived
 from corpus.build import read_article
 from corpus.commentpages import CommentPages
 from corpus.config import CrawlSettings
@@ -204,6 +205,7 @@ class OutletSpider(scrapy.Spider):
         if not judge_page(page, read, self.is_article_url(response.url), source, self.health, self.crawler.stats):
             return
         count_extraction(read, page, self.crawler.stats)
+        read.article.archive = archived(response)
         if self.mode == "backfill" and discovery.older_than(read.article.published_raw, self.args.since):
             self.crawler.stats.inc_value(names.SKIPPED_OLDER_THAN_SINCE)
             return

@@ -129,3 +129,30 @@ def test_a_page_the_browser_rendered_is_a_resource_marked_as_such(tmp_path):
     assert kind == "resource" and headers.get_header("WARC-Resource-Type") == "rendered-dom"
     assert body == b"<html>gerendert</html>"
     assert warcio("check", str(path)).returncode == 0
+
+
+@pytest.mark.e2e
+def test_every_item_names_the_archived_page_it_was_read_from(cicero_server, tmp_path):
+    import json
+
+    result = crawl(cicero_server, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    (archive,) = tmp_path.glob("corpus-archive-*/archive")
+    items = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text("utf-8").splitlines()]
+    articles = [i for i in items if i["item_type"] == "article"]
+    comments = [i for i in items if i["item_type"] == "comment"]
+    assert articles and comments
+    for item in items:
+        where = item["archive"]
+        data = (archive / where["file"]).read_bytes()[where["offset"]:where["offset"] + where["length"]]
+        record = next(iter(ArchiveIterator(io.BytesIO(data))))
+        assert record.rec_type == "response"
+        assert record.rec_headers.get_header("WARC-Record-ID") == where["record_id"]
+        assert record.rec_headers.get_header("WARC-Payload-Digest") == where["payload_digest"]
+        target = record.rec_headers.get_header("WARC-Target-URI")
+        page = item["url"] if item["item_type"] == "article" else target
+        assert target == page
+        if item["item_type"] == "comment":  # the article's page or one of its comment pages (on the mirror)
+            from urllib.parse import urlsplit
+
+            assert urlsplit(target).path == urlsplit(item["article_url"]).path

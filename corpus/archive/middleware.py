@@ -29,6 +29,13 @@ logger = logging.getLogger(__name__)
 META_KEY = "archive"
 
 
+def archived(response: Any) -> dict[str, Any] | None:
+    """Where a response is in the web archive (what the middleware put in its request's meta), if anywhere."""
+    request = getattr(response, "request", None)
+    value = request.meta.get(META_KEY) if request is not None else None
+    return dict(value) if isinstance(value, dict) else None
+
+
 def archive_dir(settings: CrawlSettings) -> str:
     """``CORPUS_ARCHIVE_DIR``, else ``<CORPUS_OUTPUT_DIR>/archive``."""
     return settings.archive_dir or str(data_dir(settings.output_dir or None) / "archive")

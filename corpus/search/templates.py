@@ -53,6 +53,11 @@ def _text(keyword: bool = False, ignore_above: int = 512) -> dict[str, Any]:
 
 
 _KEYWORD = {"type": "keyword", "ignore_above": 1024}
+# where an item's page is in the web archive (corpus/archive): looked up by record id, not searched
+_ARCHIVE: dict[str, Any] = {"properties": {
+    "file": {"type": "keyword"}, "offset": {"type": "long"}, "length": {"type": "long"},
+    "record_id": {"type": "keyword"}, "payload_digest": {"type": "keyword"}, "fetched_at": {"type": "date"},
+}}
 _DATE = {"type": "date", "format": DATE_FORMAT}
 _RAW = {"type": "keyword", "index": False, "doc_values": False}
 
@@ -102,6 +107,7 @@ ARTICLE_PROPERTIES: dict[str, Any] = {
     "crawl_run": _KEYWORD,
     "software_version": _KEYWORD,
     "terms_digest": _KEYWORD,
+    "archive": _ARCHIVE,
 }
 
 COMMENT_PROPERTIES: dict[str, Any] = {
@@ -129,6 +135,7 @@ COMMENT_PROPERTIES: dict[str, Any] = {
     "source": _KEYWORD,
     "crawl_run": _KEYWORD,
     "software_version": _KEYWORD,
+    "archive": _ARCHIVE,
 }
 
 CRAWL_PROPERTIES: dict[str, Any] = {
