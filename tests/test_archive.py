@@ -156,3 +156,37 @@ def test_every_item_names_the_archived_page_it_was_read_from(cicero_server, tmp_
             from urllib.parse import urlsplit
 
             assert urlsplit(target).path == urlsplit(item["article_url"]).path
+
+
+@pytest.mark.e2e
+def test_show_source_gives_the_exact_page_an_article_was_built_from(cicero_server, tmp_path):
+    import json
+    import urllib.request
+
+    from corpus.cli import main
+
+    result = crawl(cicero_server, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    (archive,) = tmp_path.glob("corpus-archive-*/archive")
+    items = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text("utf-8").splitlines()]
+    article = next(i for i in items if i["item_type"] == "article")
+    page = tmp_path / "page.html"
+    out = io.StringIO()
+    code = main(["show-source", article["id"], "--input", str(tmp_path / "out.jsonl"), "--archive-dir", str(archive),
+                 "-o", str(page), "--headers"], stdout=out)
+    assert code == 0, out.getvalue()
+    with urllib.request.urlopen(article["url"], timeout=30) as answer:
+        assert page.read_bytes() == answer.read()
+    assert "HTTP 200" in out.getvalue() and article["url"] in out.getvalue()
+    # by URL too (the article's own, canonical one)
+    assert main(["show-source", article["canonical_url"], "--input", str(tmp_path / "out.jsonl"),
+                 "--archive-dir", str(archive), "-o", str(tmp_path / "again.html")], stdout=io.StringIO()) == 0
+    assert (tmp_path / "again.html").read_bytes() == page.read_bytes()
+    # a record that changed is refused, loudly
+    where = article["archive"]
+    damaged = bytearray((archive / where["file"]).read_bytes())
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / where["file"]).write_bytes(bytes(damaged[: where["offset"] + 10]))
+    assert main(["show-source", article["id"], "--input", str(tmp_path / "out.jsonl"), "--archive-dir", str(broken)],
+                stdout=io.StringIO()) == 2

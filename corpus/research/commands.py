@@ -83,6 +83,19 @@ def add_parsers(sub: Any) -> None:
                         help="articles (default) or reader comments (filtered by their article's countries)")
     export.set_defaults(handler=lambda args, io: run(args, io.stdout))
 
+    source = sub.add_parser(
+        "show-source", help="the archived page an article or comment was built from: corpus show-source ID|URL",
+        description="Prints the page as it was fetched (the body from the web archive, its payload digest "
+        "checked), or writes it to a file with -o. The item's `archive` field says where it is.")
+    source.add_argument("item", help="the article's or comment's id, or the article's URL")
+    source.add_argument("-o", "--output", type=Path, help="write the page here instead of printing it")
+    source.add_argument("--headers", action="store_true", help="print the HTTP status and headers first")
+    source.add_argument("--archive-dir", help="the WARC files' directory (default: CORPUS_ARCHIVE_DIR, else "
+                        "<CORPUS_OUTPUT_DIR>/archive)")
+    source.add_argument("--source", choices=("auto", "es", "files"), default="auto")
+    source.add_argument("--input", nargs="+", metavar="FILE", help="read these JSON Lines files instead")
+    source.set_defaults(handler=lambda args, io: run(args, io.stdout))
+
     cite = sub.add_parser(
         "cite", help="a citation of one article: corpus cite ID|URL [--format bibtex]",
         description="Prints a reference (outlet, authors, title, date, URL, accessed date) with the corpus's own "
@@ -209,4 +222,49 @@ def _cite(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-_COMMANDS = {"search": _search, "count": _count, "export": _export, "cite": _cite}
+def _show_source(args: argparse.Namespace, out: TextIO) -> int:
+    from corpus.archive.middleware import archive_dir
+    from corpus.archive.reader import ArchiveError, read_source
+    from corpus.config import CrawlSettings
+    from corpus.normalize.urls import canonicalize_url, url_id
+
+    store = _store(args)
+    ident = args.item
+    if "://" in ident:
+        ident = url_id(canonicalize_url(ident))
+    item = store.get(ident)
+    if item is None:
+        raise QueryError(f"no article or comment {args.item!r} in {store.description}")
+    where = item.get("archive")
+    if not isinstance(where, dict):
+        raise QueryError(f"{args.item}: no archived page (crawled with CORPUS_ARCHIVE=false, or before the "
+                         "web archive was kept)")
+    directory = args.archive_dir or archive_dir(CrawlSettings.from_settings(None))
+    try:
+        source = read_source(directory, where)
+    except ArchiveError as exc:
+        raise QueryError(str(exc)) from None
+    head = ""
+    if args.headers:
+        lines = [f"{source.record_type} {source.url} fetched {source.fetched_at}"]
+        if source.status:
+            lines.append(f"HTTP {source.status}")
+        lines += [f"{name}: {value}" for name, value in source.http_headers]
+        head = "\n".join(lines) + "\n\n"
+    if args.output:
+        args.output.write_bytes(source.body)
+        out.write(f"{head}wrote {len(source.body):,} bytes of {source.url} (fetched {source.fetched_at}) "
+                  f"to {args.output}\n")
+        return 0
+    out.write(head)
+    out.flush()
+    buffer = getattr(out, "buffer", None)
+    if buffer is not None:
+        buffer.write(source.body)
+        buffer.flush()
+    else:  # a text stream only (tests): the page's bytes as UTF-8 text
+        out.write(source.body.decode("utf-8", errors="replace"))
+    return 0
+
+
+_COMMANDS = {"search": _search, "count": _count, "export": _export, "cite": _cite, "show-source": _show_source}
