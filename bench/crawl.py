@@ -410,6 +410,7 @@ def real_pages(python: str, common: list[str], base_env: dict[str, str], workdir
             written, span = int(stats.get("bench/items", 0)), float(stats.get("bench/items_seconds", 0.0))
             span_cpu = float(stats.get("bench/items_cpu_seconds", 0.0))
             crawl = {"exit_code": code, "pages": int(stats.get("response_received_count", 0)),
+                     "archive_bytes": int(stats.get("corpus/archive/bytes", 0)),
                      "seconds": round(float(stats.get("elapsed_time_seconds", 0.0)), 2), "wall_seconds": round(wall, 2),
                      "crawler_cpu_seconds": round(cpu, 2), "items": items, "served": check,
                      "pages_per_s": round((written - 1) / span, 1) if span > 0 else 0.0,
@@ -435,8 +436,14 @@ def real_pages(python: str, common: list[str], base_env: dict[str, str], workdir
     say(f"best of {rounds}: CPU per page crawl {best_crawl:.1f} ms, extraction alone {best_extraction:.1f} ms; "
         f"wall time crawl / extraction = {wall_cost:.2f} (on 2 shared cores it also measures the site's process)")
     say(f"crawl / extraction CPU per page = {cost:.2f}  (target <= {REAL_TARGET}: {'PASS' if verdict else 'FAIL'})")
+    archived = crawls[-1]["archive_bytes"]
+    if archived:
+        say(f"web archive: {archived / 2**20:.1f} MiB for {len(articles)} article pages and their sitemap = "
+            f"{archived / len(articles) * 1000 / 2**20:.0f} MiB per 1,000 articles (WARC, gzip level of "
+            "CORPUS_ARCHIVE_COMPRESSION)")
     return {"label": VARIANTS["d"], "pages": len(articles), "rounds": crawls, "extraction": extractions,
             "crawl_cpu_ms_per_page": best_crawl, "extraction_cpu_ms_per_page": best_extraction,
+            "archive_bytes_per_article": round(crawls[-1]["archive_bytes"] / len(articles)),
             "wall_cost_over_extraction": round(wall_cost, 3), "crawl_cost_over_extraction": round(cost, 3),
             "target": REAL_TARGET, "pass": verdict, "checks_failed": failed}
 

@@ -70,6 +70,9 @@ def build_record(spider: Any, stats: dict[str, Any], reason: str) -> dict[str, A
         "requests": stats.get("downloader/request_count", 0),
         "responses": stats.get("downloader/response_count", 0),
         "errors": stats.get("log_count/ERROR", 0),
+        # the web archive this crawl wrote (corpus/archive): bytes on disk, records, files
+        "archive_bytes": stats.get("corpus/archive/bytes", 0),
+        "archive_records": stats.get("corpus/archive/records", 0),
         "drops": {k.removeprefix("corpus/dropped/"): v for k, v in stats.items() if k.startswith("corpus/dropped/")},
         "extraction": extraction,
         "stats": {k: _iso(v) for k, v in stats.items()},

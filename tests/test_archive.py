@@ -68,6 +68,12 @@ def test_a_crawl_archives_every_exchange_and_the_files_pass_warcio_check(cicero_
     ids = {h.get_header("WARC-Record-ID") for kind, h, _ in found if kind == "response"}
     assert {h.get_header("WARC-Concurrent-To") for h in requests} == ids
     assert f"'corpus/archive/records': {len(responses)}," in result.stderr  # the crawl's stats
+    # the crawl record says how much the archive took
+    import json
+
+    (record_file,) = tmp_path.glob("corpus-archive-*/crawls.jsonl")
+    record = json.loads(record_file.read_text("utf-8").splitlines()[-1])
+    assert record["archive_bytes"] == files[0].stat().st_size and record["archive_records"] == len(responses)
 
 
 @pytest.mark.e2e
@@ -190,3 +196,27 @@ def test_show_source_gives_the_exact_page_an_article_was_built_from(cicero_serve
     (broken / where["file"]).write_bytes(bytes(damaged[: where["offset"] + 10]))
     assert main(["show-source", article["id"], "--input", str(tmp_path / "out.jsonl"), "--archive-dir", str(broken)],
                 stdout=io.StringIO()) == 2
+
+
+def test_archive_prune_deletes_files_older_than_the_age_and_dry_run_deletes_nothing(tmp_path):
+    import time
+
+    from corpus.cli import main
+
+    old = tmp_path / "cicero-20240101000000-00001.warc.gz"
+    new = tmp_path / f"cicero-{time.strftime('%Y%m%d%H%M%S', time.gmtime())}-00001.warc.gz"
+    for path in (old, new):
+        path.write_bytes(b"x" * 1000)
+    out = io.StringIO()
+    assert main(["archive", "prune", "--older-than", "365d", "--dir", str(tmp_path), "--dry-run"], stdout=out) == 0
+    assert old.exists() and "would delete cicero-20240101000000-00001.warc.gz" in out.getvalue()
+    out = io.StringIO()
+    assert main(["archive", "prune", "--older-than", "1y", "--dir", str(tmp_path)], stdout=out) == 0
+    assert not old.exists() and new.exists()
+    assert "1 file older than" in out.getvalue()
+    with pytest.raises(SystemExit) as refused:  # argparse: "invalid parse_age value: 'soon'"
+        main(["archive", "prune", "--older-than", "soon", "--dir", str(tmp_path)], stdout=io.StringIO())
+    assert refused.value.code == 2
+    listed = io.StringIO()
+    assert main(["archive", "list", "--dir", str(tmp_path)], stdout=listed) == 0
+    assert new.name in listed.getvalue()

@@ -157,6 +157,8 @@ CRAWL_PROPERTIES: dict[str, Any] = {
     "requests": {"type": "long"},
     "responses": {"type": "long"},
     "errors": {"type": "long"},
+    "archive_bytes": {"type": "long"},
+    "archive_records": {"type": "long"},
     "drops": {"type": "object", "enabled": False},
     "extraction": {"type": "object", "enabled": False},
     "stats": {"type": "object", "enabled": False},
