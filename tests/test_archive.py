@@ -55,6 +55,9 @@ def test_a_crawl_archives_every_exchange_and_the_files_pass_warcio_check(cicero_
     assert warcio("index", str(files[0])).returncode == 0
     found = records(files[0])
     assert found[0][0] == "warcinfo"
+    info = found[0][2].decode()
+    assert "isPartOf: cicero" in info and "corpus-outlet-base-url: https://www.cicero.de" in info
+    assert f"corpus-fetched-base-url: {cicero_server.base_url}" in info
     responses = {h.get_header("WARC-Target-URI"): body for kind, h, body in found if kind == "response"}
     requests = [h for kind, h, _ in found if kind == "request"]
     # every path the site served is archived, with the bytes it served (the feed, listings, articles ...)

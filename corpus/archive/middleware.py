@@ -60,8 +60,11 @@ class ArchiveMiddleware:
         return cls(crawler)
 
     def spider_opened(self, spider: Any) -> None:
-        info = {"operator": "corpus-crawler", "isPartOf": spider.name,
-                "description": f"scrapy crawl {spider.name}"}
+        # what reading the archive again needs: the outlet, and the address the pages were fetched
+        # from when a crawl ran against a mirror (-a base_url), to map them back to the outlet's own
+        info = {"operator": "corpus-crawler", "isPartOf": spider.name, "description": f"scrapy crawl {spider.name}",
+                "corpus-outlet-base-url": getattr(type(spider), "base_url", "") or "",
+                "corpus-fetched-base-url": getattr(spider, "origin", "") or ""}
         self.writer = ArchiveWriter(self.directory, spider.name, self.max_bytes, info, self.compression)
         logger.info("archiving every exchange as WARC 1.1 under %s", self.directory)
 
