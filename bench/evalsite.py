@@ -2,9 +2,10 @@
 
 Every page of the eval sets (``dev/``, ``intl/``: real article pages of 200 publishers) is
 read as a crawl reads a response (:func:`corpus.extract.article.read_html`) and served as
-UTF-8 at ``/<set>/<page>`` (``/dev/BR_2024_04_22``); ``/sitemap.xml`` lists them all with
-their publication day as ``lastmod``. The pages keep their own links, which point at
-their real sites: a crawl of this site fetches the sitemap and the pages, nothing else.
+UTF-8, gzip-encoded as news sites serve pages, at ``/<set>/<page>`` (``/dev/BR_2024_04_22``);
+``/sitemap.xml`` lists them all with their publication day as ``lastmod``. The pages keep
+their own links, which point at their real sites: a crawl of this site fetches the sitemap
+and the pages, nothing else.
 
 Control paths as in bench/site.py (``/_bench/manifest``, ``/_bench/served``,
 ``/_bench/reset``); the manifest also names every page's file, so that extraction alone
@@ -17,9 +18,11 @@ until killed.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import sys
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,7 +41,7 @@ class EvalSite:
         from corpus.extract.article import read_html
 
         self.base_url = base_url
-        self.responses: dict[str, tuple[int, str, bytes]] = {}
+        self.responses: dict[str, tuple[Any, ...]] = {}
         self.pages: dict[str, str] = {}  # path -> eval file (set/name)
         entries = []
         for name in SETS:
@@ -49,7 +52,9 @@ class EvalSite:
                 record = json.loads(line)
                 path = f"/{name}/{record['file'].removesuffix('.html.gz')}"
                 html = read_html(eval_dir / name / record["file"])
-                self.responses[path] = (200, "text/html; charset=utf-8", html.encode("utf-8"))
+                # gzip-encoded, as news sites serve their pages (Scrapy asks for it)
+                self.responses[path] = (200, "text/html; charset=utf-8", gzip.compress(html.encode("utf-8"), 6),
+                                        {"Content-Encoding": "gzip"})
                 self.pages[path] = f"{name}/{record['file']}"
                 day = (record.get("published_at") or record.get("crawl_date") or "")[:10]
                 lastmod = f"<lastmod>{day}</lastmod>" if len(day) == 10 else ""

@@ -661,12 +661,13 @@ class _Handler(BaseHTTPRequestHandler):
         with server.lock:
             server.served[path] += 1
         found = server.site.responses.get(path) if server.site is not None else None
-        status, ctype, body = found or (404, "text/html; charset=utf-8", b"<html>Not found</html>")
-        self._send(status, ctype, body)
+        status, ctype, body, *extra = found or (404, "text/html; charset=utf-8", b"<html>Not found</html>")
+        self._send(status, ctype, body, extra[0] if extra else None)
 
-    def _send(self, status: int, ctype: str, body: bytes) -> None:
+    def _send(self, status: int, ctype: str, body: bytes, headers: dict[str, str] | None = None) -> None:
         reason = "OK" if status == 200 else "Not Found"
-        head = (f"HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\n"
+        more = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+        head = (f"HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\n{more}"
                 f"Content-Length: {len(body)}\r\n\r\n").encode("latin-1")
         self.wfile.write(head + body)  # one write: no small trailing segment waiting for an ACK
 
