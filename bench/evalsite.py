@@ -28,7 +28,7 @@ from xml.sax.saxutils import escape
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.site import SiteServer  # noqa: E402
+from bench.site import SiteServer, serve  # noqa: E402
 
 DEFAULT_EVAL = ROOT.parent / "shared" / "eval"
 SETS = ("dev", "intl")
@@ -81,13 +81,7 @@ def main() -> int:
     ap.add_argument("--port", type=int, default=0, help="0: any free port")
     args = ap.parse_args()
     server = SiteServer(args.port)
-    server.set_site(EvalSite(args.eval, server.base_url))  # type: ignore[arg-type]
-    print(server.base_url, flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return serve(server, EvalSite(args.eval, server.base_url))
 
 
 if __name__ == "__main__":

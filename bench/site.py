@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -626,12 +627,12 @@ class SiteServer(ThreadingHTTPServer):
     def __init__(self, port: int) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
         self.base_url = f"http://127.0.0.1:{self.server_address[1]}"
-        self.site: CiceroSite | None = None
+        self.site: Any = None  # a CiceroSite, or bench/evalsite.py's EvalSite
         self.manifest = b"{}"
         self.served: Counter[str] = Counter()
         self.lock = threading.Lock()
 
-    def set_site(self, site: CiceroSite) -> None:
+    def set_site(self, site: Any) -> None:
         self.manifest = json.dumps(site.manifest()).encode()
         self.site = site
 
@@ -684,7 +685,12 @@ def main() -> int:
     ap.add_argument("--empty", action="store_true", help="empty article pages (frontier benchmark)")
     args = ap.parse_args()
     server = SiteServer(args.port)  # bound first: the pages carry the server's own origin in their links
-    server.set_site(CiceroSite(args.pages, server.base_url, args.per_listing, args.comments_per_page, args.empty))
+    return serve(server, CiceroSite(args.pages, server.base_url, args.per_listing, args.comments_per_page, args.empty))
+
+
+def serve(server: SiteServer, site: Any) -> int:
+    """Serve ``site`` (its ``responses`` and ``manifest()``) until killed, its base URL printed first."""
+    server.set_site(site)
     print(server.base_url, flush=True)
     try:
         server.serve_forever()

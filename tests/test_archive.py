@@ -43,6 +43,23 @@ def crawl(server, out: Path, **env: str) -> subprocess.CompletedProcess:
                           timeout=180)
 
 
+def crawled(server, out: Path) -> tuple[Path, list[dict]]:
+    """A crawl of the fixture site: its archive directory and the items it wrote."""
+    import json
+
+    result = crawl(server, out)
+    assert result.returncode == 0, result.stderr[-3000:]
+    (archive,) = out.glob("corpus-archive-*/archive")
+    return archive, [json.loads(line) for line in (out / "out.jsonl").read_text("utf-8").splitlines()]
+
+
+def record_at(directory: Path, where: dict):
+    """The WARC record an item's ``archive`` field points at, read on its own (headers and content)."""
+    data = (directory / where["file"]).read_bytes()[where["offset"]:where["offset"] + where["length"]]
+    record = next(iter(ArchiveIterator(io.BytesIO(data))))
+    return record, record.content_stream().read()
+
+
 @pytest.mark.e2e
 def test_a_crawl_archives_every_exchange_and_the_files_pass_warcio_check(cicero_server, tmp_path):
     result = crawl(cicero_server, tmp_path)
@@ -116,15 +133,14 @@ def test_the_provenance_points_at_the_exact_record(tmp_path):
     response = page(url, raw, {"Content-Type": "text/html", "Content-Encoding": "gzip", "Transfer-Encoding": "chunked"})
     where = writer.write_exchange(url, Request(url), response)
     writer.close()
-    data = (tmp_path / where.file).read_bytes()[where.offset:where.offset + where.length]
-    record = next(iter(ArchiveIterator(io.BytesIO(data))))
+    record, content = record_at(tmp_path, where.as_dict())
     assert record.rec_type == "response"
     assert record.rec_headers.get_header("WARC-Record-ID") == where.record_id
     assert record.rec_headers.get_header("WARC-Payload-Digest") == where.payload_digest
     assert record.rec_headers.get_header("WARC-Date") == where.fetched_at
     assert record.http_headers.get_header("Content-Encoding") == "gzip"
     assert record.http_headers.get_header("Transfer-Encoding") is None
-    assert record.content_stream().read() == b"<html><body><p>Seoul und Peking</p></body></html>"  # decoded on reading
+    assert content == b"<html><body><p>Seoul und Peking</p></body></html>"  # decoded on reading
 
 
 def test_a_page_the_browser_rendered_is_a_resource_marked_as_such(tmp_path):
@@ -142,19 +158,13 @@ def test_a_page_the_browser_rendered_is_a_resource_marked_as_such(tmp_path):
 
 @pytest.mark.e2e
 def test_every_item_names_the_archived_page_it_was_read_from(cicero_server, tmp_path):
-    import json
-
-    result = crawl(cicero_server, tmp_path)
-    assert result.returncode == 0, result.stderr[-3000:]
-    (archive,) = tmp_path.glob("corpus-archive-*/archive")
-    items = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text("utf-8").splitlines()]
+    archive, items = crawled(cicero_server, tmp_path)
     articles = [i for i in items if i["item_type"] == "article"]
     comments = [i for i in items if i["item_type"] == "comment"]
     assert articles and comments
     for item in items:
         where = item["archive"]
-        data = (archive / where["file"]).read_bytes()[where["offset"]:where["offset"] + where["length"]]
-        record = next(iter(ArchiveIterator(io.BytesIO(data))))
+        record, _ = record_at(archive, where)
         assert record.rec_type == "response"
         assert record.rec_headers.get_header("WARC-Record-ID") == where["record_id"]
         assert record.rec_headers.get_header("WARC-Payload-Digest") == where["payload_digest"]
@@ -169,15 +179,11 @@ def test_every_item_names_the_archived_page_it_was_read_from(cicero_server, tmp_
 
 @pytest.mark.e2e
 def test_show_source_gives_the_exact_page_an_article_was_built_from(cicero_server, tmp_path):
-    import json
     import urllib.request
 
     from corpus.cli import main
 
-    result = crawl(cicero_server, tmp_path)
-    assert result.returncode == 0, result.stderr[-3000:]
-    (archive,) = tmp_path.glob("corpus-archive-*/archive")
-    items = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text("utf-8").splitlines()]
+    archive, items = crawled(cicero_server, tmp_path)
     article = next(i for i in items if i["item_type"] == "article")
     page = tmp_path / "page.html"
     out = io.StringIO()

@@ -36,8 +36,9 @@ def archived(response: Any) -> dict[str, Any] | None:
     return dict(value) if isinstance(value, dict) else None
 
 
-def archive_dir(settings: CrawlSettings) -> str:
-    """``CORPUS_ARCHIVE_DIR``, else ``<CORPUS_OUTPUT_DIR>/archive``."""
+def archive_dir(settings: CrawlSettings | None = None) -> str:
+    """``CORPUS_ARCHIVE_DIR``, else ``<CORPUS_OUTPUT_DIR>/archive`` (of ``settings``, else the environment's)."""
+    settings = settings or CrawlSettings.from_settings(None)
     return settings.archive_dir or str(data_dir(settings.output_dir or None) / "archive")
 
 

@@ -57,9 +57,8 @@ def add_parser(sub: Any) -> None:
 
 def _directory(args: argparse.Namespace) -> Path:
     from corpus.archive.middleware import archive_dir
-    from corpus.config import CrawlSettings
 
-    directory = Path(args.dir or archive_dir(CrawlSettings.from_settings(None)))
+    directory = Path(args.dir or archive_dir())
     if not directory.is_dir():
         raise ValueError(f"no archive at {directory}")
     return directory

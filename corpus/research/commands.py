@@ -207,15 +207,18 @@ def _export(args: argparse.Namespace, out: TextIO) -> int:
 _SUFFIXES: dict[str, Format] = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 
-def _cite(args: argparse.Namespace, out: TextIO) -> int:
+def _lookup(store: Any, given: str) -> dict[str, Any] | None:
+    """The article or comment with id ``given``, or the article at URL ``given``."""
     from corpus.normalize.urls import canonicalize_url, url_id
+
+    return store.get(url_id(canonicalize_url(given)) if "://" in given else given)
+
+
+def _cite(args: argparse.Namespace, out: TextIO) -> int:
     from corpus.research.cite import FORMATS
 
     store = _store(args)
-    ident = args.article
-    if "://" in ident:
-        ident = url_id(canonicalize_url(ident))
-    article = store.get(ident)
+    article = _lookup(store, args.article)
     if article is None or article.get("item_type", "article") != "article":
         raise QueryError(f"no article {args.article!r} in {store.description}")
     out.write(FORMATS[args.format](article) + "\n")
@@ -225,21 +228,16 @@ def _cite(args: argparse.Namespace, out: TextIO) -> int:
 def _show_source(args: argparse.Namespace, out: TextIO) -> int:
     from corpus.archive.middleware import archive_dir
     from corpus.archive.reader import ArchiveError, read_source
-    from corpus.config import CrawlSettings
-    from corpus.normalize.urls import canonicalize_url, url_id
 
     store = _store(args)
-    ident = args.item
-    if "://" in ident:
-        ident = url_id(canonicalize_url(ident))
-    item = store.get(ident)
+    item = _lookup(store, args.item)
     if item is None:
         raise QueryError(f"no article or comment {args.item!r} in {store.description}")
     where = item.get("archive")
     if not isinstance(where, dict):
         raise QueryError(f"{args.item}: no archived page (crawled with CORPUS_ARCHIVE=false, or before the "
                          "web archive was kept)")
-    directory = args.archive_dir or archive_dir(CrawlSettings.from_settings(None))
+    directory = args.archive_dir or archive_dir()
     try:
         source = read_source(directory, where)
     except ArchiveError as exc:
