@@ -112,9 +112,9 @@ def run(extractors: dict[str, Callable[[str, str], dict[str, Any]]],
 
     The extractors take turns page by page, so that a change in the machine's load (other
     processes share its cores) weighs on all of them alike and their speed ratios hold.
+    Each extractor has been warmed up (:func:`warm_up`: ``main`` does it, and learns there
+    which are installed).
     """
-    for name, extractor in extractors.items():
-        warm_up(name, extractor, pages[0][1], pages[0][0]["url"])
     results: dict[str, tuple[list[dict], dict[str, float]]] = {name: ([], {}) for name in extractors}
     for record, html in pages:
         for name, extractor in extractors.items():

@@ -23,8 +23,10 @@ import socket
 import zlib
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -145,8 +147,6 @@ class ArchiveWriter:
         return Provenance(name, offset, length, record_id, digest, fetched_at)
 
     def _write_request(self, writer: WARCWriter, url: str, request: Any, response_id: str, date: str) -> None:
-        from urllib.parse import urlsplit
-
         parts = urlsplit(url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, values in request.headers.items() for v in values]
@@ -171,8 +171,6 @@ def _protocol(response: Any) -> str:
 
 
 def _reason(status: int) -> str:
-    from http import HTTPStatus
-
     try:
         return HTTPStatus(status).phrase
     except ValueError:

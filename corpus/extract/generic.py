@@ -115,8 +115,8 @@ def _named(names: str) -> int:
 
 
 def text_and_links(element: etree._Element) -> tuple[str, int]:
-    """The element's text (its own tail excluded, scripts and skipped boxes left out) and the
-    number of characters of it inside links."""
+    """The element's text (its own tail excluded, the elements of :data:`SKIP` left out, a ``<br>``
+    as :data:`BREAK`) and the number of characters of it inside links."""
     parts: list[str] = []
     linked = 0
 
