@@ -9,9 +9,12 @@ arrived; :class:`corpus.runner.ItemRunner` then passes the items through the cra
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from corpus import __version__
@@ -30,6 +33,39 @@ HINTS = (("published", "sitemap_published"), ("title", "sitemap_title"))
 def now() -> str:
     """The crawl time of an item: now, to the second, Berlin time."""
     return datetime.now(BERLIN).isoformat(timespec="seconds")
+
+
+def fetched_time(warc_date: str | None) -> str | None:
+    """An archive record's ``WARC-Date`` (UTC, maybe with fractions) as an item's ``crawled_at``: Berlin
+    time to the second. A crawl and a reprocess of the same record give the same value."""
+    if not warc_date:
+        return None
+    try:
+        moment = datetime.fromisoformat(warc_date.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.astimezone(BERLIN).isoformat(timespec="seconds")
+
+
+# the code that turns a page into items: a change in any of these files is a new extractor version
+_EXTRACTOR_SOURCES = ("corpus/extract", "corpus/normalize", "corpus/topics", "corpus/build.py", "spiders", "pipelines")
+
+
+@lru_cache(maxsize=1)
+def extractor_version() -> str:
+    """``<package version>+<digest>``: the digest covers the sources of extraction, normalisation,
+    tagging, the outlet spiders and the pipelines, so two items with the same value were read by
+    the same code (also between releases, in a checkout)."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha1()
+    for name in _EXTRACTOR_SOURCES:
+        path = root / name
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        for file in files:
+            if file.is_file():
+                digest.update(file.relative_to(root).as_posix().encode())
+                digest.update(file.read_bytes())
+    return f"{__version__}+{digest.hexdigest()[:10]}"
 
 
 @dataclass
@@ -89,6 +125,8 @@ def read_article(page: Page, parser: type[OutletParser], *, outlet: str, outlet_
         extraction=dict(result.layers),
         crawl_run=crawl_run,
         software_version=__version__,
+        extractor_version=extractor_version(),
+        processed_at=now(),
     )
     article.content_hash = content_hash(article.title, article.teaser, article.body)
     return ReadArticle(article, result, reader)
@@ -101,6 +139,7 @@ def read_comments(reader: CommentReader, article: Article, *, outlet: str, offse
     A comment's id is the outlet's (bounded to 200 bytes), else a hash of article, author, date and text.
     """
     crawled_at = crawled_at or now()
+    processed_at = now()
     found = reader.comments(limit=limit + 1)  # one more tells whether there are more
     capped = len(found) > limit
     comments = []
@@ -127,6 +166,8 @@ def read_comments(reader: CommentReader, article: Article, *, outlet: str, offse
             crawled_at=crawled_at,
             crawl_run=crawl_run,
             software_version=__version__,
+            extractor_version=extractor_version(),
+            processed_at=processed_at,
         ))
     return comments, capped
 

@@ -19,8 +19,8 @@ from typing import Any
 import scrapy
 
 from corpus import stats as names
-from corpus.archive.middleware import archived
-from corpus.build import read_comments
+from corpus.archive.middleware import ARTICLE_RECORD, PAGE_ROLE, archived
+from corpus.build import fetched_time, read_comments
 from corpus.extract.navigation import CommentReader
 from corpus.items import Article, Comment
 
@@ -30,6 +30,30 @@ logger = logging.getLogger(__name__)
 def page_key(url: str) -> str:
     """A page's URL without fragment, for telling comment pages apart."""
     return url.split("#", 1)[0]
+
+
+def page_comments(reader: CommentReader, article: Article, earlier: list[Comment], *, outlet: str,
+                  max_comments: int, archive: dict[str, Any] | None = None,
+                  crawl_run: str | None = None) -> tuple[list[Comment], bool]:
+    """The comments of one comment page of ``article`` that ``earlier`` pages did not show, numbered after
+    them, at most ``max_comments`` in all; and whether the cap cut some off.
+
+    ``archive`` is where the page is in the web archive: the comments' provenance, and their
+    ``crawled_at`` (the page's fetch time). A crawl and ``corpus reprocess`` both read comment pages
+    through this function.
+    """
+    offset = len(earlier)
+    comments, capped = read_comments(reader, article, outlet=outlet, offset=offset,
+                                     limit=max(0, max_comments - offset),
+                                     crawled_at=fetched_time((archive or {}).get("fetched_at")), crawl_run=crawl_run)
+    if offset:
+        known = {c.id for c in earlier}
+        comments = [c for c in comments if c.id not in known]
+        for position, comment in enumerate(comments, start=offset + 1):
+            comment.position = position
+    for comment in comments:
+        comment.archive = archive
+    return comments, capped
 
 
 class CommentPages:
@@ -55,10 +79,7 @@ class CommentPages:
 
         self.stats.inc_value(names.PAGE_COMMENTS)
         reader = CommentReader(Page(response.url, response.text), self.spider.parser)
-        known = {c.id for c in comments}
-        new = [c for c in self._read(reader, article, response, comments) if c.id not in known]
-        for position, comment in enumerate(new, start=len(comments) + 1):
-            comment.position = position
+        new = self._read(reader, article, response, comments)
         visited = (*visited, page_key(response.url))
         if not new:  # the page repeats what earlier pages showed (a site that ignores ?page=N): the end
             self._stop(article, response.url, "pager_loop", "the comment page shows no new comment")
@@ -99,18 +120,16 @@ class CommentPages:
     def _read(self, reader: CommentReader, article: Article, response: Any, earlier: list[Comment]) -> list[Comment]:
         from corpus.runs import run_name
 
-        offset = len(earlier)
-        limit = max(0, self.spider.config.max_comments - offset)
-        comments, capped = read_comments(reader, article, outlet=self.spider.name, offset=offset, limit=limit,
+        where = archived(response)
+        comments, capped = page_comments(reader, article, earlier, outlet=self.spider.name,
+                                         max_comments=self.spider.config.max_comments, archive=where,
                                          crawl_run=run_name(self.spider.crawler))
         if capped:
             self.stats.inc_value(names.COMMENTS_CAPPED)
+            limit = self.spider.config.max_comments
             logger.warning("%s: more than %d comments for the article; keeping the first %d (CORPUS_MAX_COMMENTS)",
-                           response.url, limit + offset, limit + offset)
+                           response.url, limit, limit)
         self.stats.inc_value(names.COMMENTS_FOUND, len(comments))
-        where = archived(response)
-        for comment in comments:
-            comment.archive = where
         return comments
 
     def _continue(self, reader: CommentReader, article: Article, comments: list[Comment], response: Any,
@@ -129,9 +148,11 @@ class CommentPages:
                 self._stop(article, url, "pager_loop", "the pager links back to a page already read")
             else:
                 self.held[article.id or article.url] = len(comments) + 1
+                # the archive notes which article a comment page belongs to (corpus reprocess reads it)
+                meta = {PAGE_ROLE: "comments", ARTICLE_RECORD: (article.archive or {}).get("record_id")}
                 yield scrapy.Request(
                     url, callback=spider.parse_comment_page, errback=spider.comment_page_failed, priority=2,
-                    dont_filter=True,
+                    dont_filter=True, meta=meta,
                     cb_kwargs={"article": article, "comments": comments, "pages": pages, "visited": visited},
                 )
                 return

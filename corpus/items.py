@@ -78,6 +78,11 @@ class Article:
     source: str = "crawl"  # crawl (later also ccnews, wayback)
     crawl_run: str | None = None  # the crawl run's name, as in its output file (corpus/runs.py)
     software_version: str | None = None  # corpus-crawler version that built the item
+    # the version of the code that read the page (package version + digest of its extraction and
+    # pipeline sources, corpus.build.extractor_version) and when it did: a reprocess of the archived
+    # page moves both, a new fetch moves crawled_at too
+    extractor_version: str | None = None
+    processed_at: str | None = None
     terms_digest: str | None = None  # digest of the terms file the article was tagged with
     # where the page it was read from is in the web archive: file, offset, length, record_id,
     # payload_digest, fetched_at (corpus/archive; None when the crawl kept no archive)
@@ -109,7 +114,47 @@ class Comment:
     source: str = "crawl"
     crawl_run: str | None = None
     software_version: str | None = None
+    extractor_version: str | None = None
+    processed_at: str | None = None
     archive: dict[str, Any] | None = None  # the (comment) page it was read from, as for articles
 
+
+@dataclass(kw_only=True)
+class OffTopic:
+    """The light record of an article judged out of scope: what a later re-tagging needs to find it again.
+
+    The page itself stays in the web archive (``archive``); ``corpus reprocess --rescope`` reads it
+    from there when other terms bring the article into scope. Written to ``corpus-offtopic``, or to
+    ``<CORPUS_OUTPUT_DIR>/offtopic/<spider>/<run>.jsonl``.
+    """
+
+    item_type: str = field(default="offtopic", init=False)
+    id: str | None = None
+    url: str
+    canonical_url: str | None = None
+    outlet: str
+    title: str | None = None
+    teaser: str | None = None
+    published_at: str | None = None
+    published_precision: Precision | None = None
+    countries: list[str] = field(default_factory=list)
+    pairs: list[str] = field(default_factory=list)
+    topic_score: float | None = None
+    in_scope: bool = False
+    terms_digest: str | None = None
+    content_hash: str | None = None
+    crawled_at: str | None = None
+    source: str = "crawl"
+    crawl_run: str | None = None
+    extractor_version: str | None = None
+    processed_at: str | None = None
+    archive: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, article: Article) -> OffTopic:
+        return cls(**{name: getattr(article, name) for name in _OFFTOPIC_FIELDS})
+
+
+_OFFTOPIC_FIELDS = tuple(f for f in OffTopic.__dataclass_fields__ if f != "item_type")
 
 Item = Article | Comment

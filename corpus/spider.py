@@ -26,8 +26,8 @@ import scrapy
 
 from corpus import discovery
 from corpus import stats as names
-from corpus.archive.middleware import archived
-from corpus.build import read_article
+from corpus.archive.middleware import PAGE_ROLE, archived
+from corpus.build import fetched_time, read_article
 from corpus.commentpages import CommentPages
 from corpus.config import CrawlSettings
 from corpus.crawlargs import CrawlArgs, validate_args
@@ -169,7 +169,8 @@ class OutletSpider(scrapy.Spider):
 
     def _articles(self, links: list[Link]) -> Iterator[scrapy.Request]:
         for url, meta in links:
-            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error, meta=meta, priority=1)
+            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error,
+                                 meta={**meta, PAGE_ROLE: "article"}, priority=1)
 
     def parse_feed(self, response: Any) -> Iterator[scrapy.Request]:
         """RSS 2.0 or Atom feed -> article requests."""
@@ -198,14 +199,15 @@ class OutletSpider(scrapy.Spider):
         page = article_page(response, self.crawler.stats)
         if page is None:
             return
+        where = archived(response)
         read = read_article(page, self.parser, outlet=self.name, outlet_name=self.outlet_name, own_url=self.unbase,
                             hints=response.request.meta if response.request is not None else {},
-                            crawl_run=run_name(self.crawler))
+                            crawled_at=fetched_time((where or {}).get("fetched_at")), crawl_run=run_name(self.crawler))
         source = response.meta.get(SOURCE) if response.request is not None else None
         if not judge_page(page, read, self.is_article_url(response.url), source, self.health, self.crawler.stats):
             return
         count_extraction(read, page, self.crawler.stats)
-        read.article.archive = archived(response)
+        read.article.archive = where
         if self.mode == "backfill" and discovery.older_than(read.article.published_raw, self.args.since):
             self.crawler.stats.inc_value(names.SKIPPED_OLDER_THAN_SINCE)
             return

@@ -95,7 +95,7 @@ class LocalState:
     CREATE TABLE IF NOT EXISTS comments (id TEXT PRIMARY KEY, article_id TEXT, content_hash TEXT);
     """
     # columns added after the first release: (table, column, declaration)
-    MIGRATIONS = (("articles", "dropped", "TEXT"),)
+    MIGRATIONS = (("articles", "dropped", "TEXT"), ("articles", "payload_digest", "TEXT"))
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -181,32 +181,40 @@ class LocalState:
         Versions count changes of the page only: an article kept for the first time after it was
         dropped (out of scope) is version 1, and a record older than what is stored (an old file,
         a slow worker) never replaces it; it can only move ``first_seen_at`` back. ``last_seen_at``
-        never moves back.
+        never moves back. The same archived page read again (the stored payload digest: ``corpus
+        reprocess``) updates the stored text and keeps the version.
         """
+        from corpus.search.documents import payload_digest
+
         now = item.get("crawled_at") or datetime.now(BERLIN).isoformat(timespec="seconds")
+        digest = payload_digest(item)
         with self._lock, self._writing():
             row = self.db.execute(
-                "SELECT content_hash, version, title, teaser, body, first_seen_at, modified_at, last_seen_at, dropped "
-                "FROM articles WHERE id = ?", (item["id"],)).fetchone()
+                "SELECT content_hash, version, title, teaser, body, first_seen_at, modified_at, last_seen_at, dropped, "
+                "payload_digest FROM articles WHERE id = ?", (item["id"],)).fetchone()
             if row is None or row[8] is not None:
                 first_seen = earlier(row[5], now) if row is not None else now
                 self.db.execute(
                     "INSERT OR REPLACE INTO articles (id, outlet, url, published_at, content_hash, version, title, "
-                    "teaser, body, first_seen_at, last_seen_at, modified_at, dropped) "
-                    "VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, NULL)",
+                    "teaser, body, first_seen_at, last_seen_at, modified_at, dropped, payload_digest) "
+                    "VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, NULL, ?)",
                     self._row((item["id"], item.get("outlet"), item.get("url"), item.get("published_at"),
                                item.get("content_hash"), item.get("title"), item.get("teaser"), item.get("body"),
                                first_seen, later(row[7], now) if row is not None else now,
-                               item.get("modified_at"))))
+                               item.get("modified_at"), digest)))
                 return 1, None
-            stored_hash, version, title, teaser, body, first_seen, modified, last_seen, _ = row
+            stored_hash, version, title, teaser, body, first_seen, modified, last_seen, _, stored_digest = row
             if later(now, last_seen) != now:  # an older record than the stored one
                 self.db.execute("UPDATE articles SET first_seen_at = ? WHERE id = ?",
                                 (earlier(first_seen, now), item["id"]))
                 return version, None
-            if stored_hash == item.get("content_hash"):
-                self.db.execute("UPDATE articles SET last_seen_at = ?, published_at = COALESCE(?, published_at) "
-                                "WHERE id = ?", (now, item.get("published_at"), item["id"]))
+            if stored_hash == item.get("content_hash") or (digest is not None and digest == stored_digest):
+                # the same content, or the same page read again by other code: no new version
+                self.db.execute(
+                    "UPDATE articles SET last_seen_at = ?, published_at = COALESCE(?, published_at), content_hash = ?, "
+                    "title = ?, teaser = ?, body = ?, payload_digest = COALESCE(?, payload_digest) WHERE id = ?",
+                    self._row((now, item.get("published_at"), item.get("content_hash"), item.get("title"),
+                               item.get("teaser"), item.get("body"), digest, item["id"])))
                 return version, None
             previous = {"id": f"{item['id']}-v{version}", "article_id": item["id"], "version": version,
                         "title": title, "teaser": teaser, "body": body, "content_hash": stored_hash,
@@ -215,11 +223,18 @@ class LocalState:
                             tuple(previous.values()))
             self.db.execute(
                 "UPDATE articles SET content_hash = ?, version = ?, title = ?, teaser = ?, body = ?, "
-                "last_seen_at = ?, modified_at = ?, published_at = COALESCE(?, published_at) WHERE id = ?",
+                "last_seen_at = ?, modified_at = ?, published_at = COALESCE(?, published_at), payload_digest = ? "
+                "WHERE id = ?",
                 self._row((item.get("content_hash"), version + 1, item.get("title"), item.get("teaser"),
                            item.get("body"), now, item.get("modified_at") or now, item.get("published_at"),
-                           item["id"])))
+                           digest, item["id"])))
             return version + 1, previous
+
+    def clear_dropped(self, ids: list[str]) -> None:
+        """Forget that these articles were dropped as out of scope (``corpus reprocess --rescope`` brought
+        them into the corpus): the incremental check then treats them as the corpus's own."""
+        with self._lock, self._writing():
+            self.db.executemany("DELETE FROM articles WHERE id = ? AND dropped IS NOT NULL", [(i,) for i in ids])
 
     def new_comment(self, comment_id: str, article_id: str | None, content_hash: str | None) -> bool:
         """Record a comment; ``False`` when it was already written with the same content."""

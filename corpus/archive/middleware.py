@@ -7,6 +7,13 @@ archived as their rendered HTML (:meth:`corpus.archive.ArchiveWriter.write_excha
 The response's place in the archive is put into the request's ``meta["archive"]``, where
 the spider finds it for the items it builds from the page.
 
+What reading the archive again (``corpus reprocess``) needs beyond the bytes is archived too:
+each file's ``warcinfo`` names the outlet (``isPartOf``), its base URL and the one the pages
+were fetched from, the crawl run and whether comments were read; an article or comment page
+(request meta ``page_role``) is followed by a ``metadata`` record of JSON with its role, the
+news sitemap's date and title for the article, and for a comment page the record id of its
+article's page.
+
 Counted in the crawl's stats: ``corpus/archive/records``, ``corpus/archive/bytes``,
 ``corpus/archive/files``; an archive that cannot be written is an error in the log and
 ``corpus/archive/failed`` (the crawl goes on: the items are still written).
@@ -23,10 +30,14 @@ from scrapy.exceptions import NotConfigured
 from corpus.archive.writer import ArchiveWriter
 from corpus.config import CrawlSettings
 from corpus.paths import data_dir
+from corpus.runs import run_name
 
 logger = logging.getLogger(__name__)
 
 META_KEY = "archive"
+PAGE_ROLE = "page_role"  # request meta: "article" or "comments" (the page's metadata record says so)
+ARTICLE_RECORD = "article_record"  # request meta of a comment page: the record id of its article's page
+HINTS = ("sitemap_published", "sitemap_title")  # request meta an article page is read with
 
 
 def archived(response: Any) -> dict[str, Any] | None:
@@ -65,7 +76,9 @@ class ArchiveMiddleware:
         # from when a crawl ran against a mirror (-a base_url), to map them back to the outlet's own
         info = {"operator": "corpus-crawler", "isPartOf": spider.name, "description": f"scrapy crawl {spider.name}",
                 "corpus-outlet-base-url": getattr(type(spider), "base_url", "") or "",
-                "corpus-fetched-base-url": getattr(spider, "origin", "") or ""}
+                "corpus-fetched-base-url": getattr(spider, "origin", "") or "",
+                "corpus-crawl-run": run_name(self.crawler),
+                "corpus-comments": "true" if getattr(getattr(spider, "args", None), "comments", True) else "false"}
         self.writer = ArchiveWriter(self.directory, spider.name, self.max_bytes, info, self.compression)
         logger.info("archiving every exchange as WARC 1.1 under %s", self.directory)
 
@@ -81,7 +94,8 @@ class ArchiveMiddleware:
             return response
         rendered = bool(request.meta.get("playwright"))
         try:
-            provenance = self.writer.write_exchange(response.url, request, response, rendered=rendered)
+            provenance = self.writer.write_exchange(response.url, request, response, rendered=rendered,
+                                                    metadata=_metadata(request.meta))
         except OSError as exc:  # a full disk, a permission: the crawl goes on, the loss is loud
             self.stats.inc_value("corpus/archive/failed")
             logger.error("could not archive %s: %s", response.url, exc)
@@ -90,3 +104,15 @@ class ArchiveMiddleware:
         self.stats.inc_value("corpus/archive/records")
         self.stats.set_value("corpus/archive/bytes", self.writer.bytes_written)
         return response
+
+
+def _metadata(meta: dict[str, Any]) -> dict[str, Any] | None:
+    """The metadata record of an article or comment page (``None`` for other pages)."""
+    role = meta.get(PAGE_ROLE)
+    if role not in ("article", "comments"):
+        return None
+    record: dict[str, Any] = {"role": role}
+    record.update({key: meta[key] for key in HINTS if meta.get(key)})
+    if role == "comments" and meta.get(ARTICLE_RECORD):
+        record["article_record"] = meta[ARTICLE_RECORD]
+    return record

@@ -17,6 +17,7 @@ what the server sent.
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import socket
@@ -118,8 +119,13 @@ class ArchiveWriter:
 
     # --- records ---
 
-    def write_exchange(self, url: str, request: Any, response: Any, rendered: bool = False) -> Provenance:
-        """The request and response of one fetch (Scrapy objects); the response's provenance."""
+    def write_exchange(self, url: str, request: Any, response: Any, rendered: bool = False,
+                       metadata: dict[str, Any] | None = None) -> Provenance:
+        """The request and response of one fetch (Scrapy objects); the response's provenance.
+
+        ``metadata``: what the crawl knows of the page beyond its bytes (its role, a news sitemap's
+        date), written after the response as a ``metadata`` record of JSON concurrent to it.
+        """
         writer = self._current()
         fetched_at = writer.curr_warc_date()
         ip = str(getattr(response, "ip_address", None) or "") or None
@@ -142,6 +148,11 @@ class ArchiveWriter:
             self._write_request(writer, url, request, record_id, fetched_at)
         name = self.files[-1]
         offset, length = self._write(record)
+        if metadata:
+            body = json.dumps(metadata, ensure_ascii=False, sort_keys=True).encode("utf-8")
+            self._write(writer.create_warc_record(
+                url, "metadata", payload=io.BytesIO(body), length=len(body), warc_content_type="application/json",
+                warc_headers_dict={"WARC-Date": fetched_at, "WARC-Concurrent-To": record_id}))
         digest = record.rec_headers.get_header("WARC-Payload-Digest") or record.rec_headers.get_header(
             "WARC-Block-Digest") or ""
         return Provenance(name, offset, length, record_id, digest, fetched_at)

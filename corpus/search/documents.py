@@ -6,8 +6,10 @@ its document instead of adding one. :func:`merge` carries over what only the
 index knows: ``first_seen_at`` stays (or moves back, for an older record),
 ``last_seen_at`` moves to this crawl and never back, a record older than the
 stored one never replaces it (:func:`is_older`),
-``version`` counts content changes (a changed ``content_hash``), and
-``modified_at`` moves only when the content changed; :func:`superseded` keeps
+``version`` counts content changes (a changed ``content_hash`` of a page that
+changed: a record read again from the same archived page, whose payload digest
+is the stored one, is a reprocess that updates the fields and keeps the version),
+and ``modified_at`` moves only when the content changed; :func:`superseded` keeps
 the replaced title, teaser and body as a document of ``corpus-articles-history``.
 """
 
@@ -21,12 +23,13 @@ from corpus.state import earlier, later
 # What the indexer reads back from a stored document before overwriting it (for articles also
 # what a superseded version keeps).
 STORED_FIELDS = ("first_seen_at", "last_seen_at", "version", "content_hash", "modified_at",
-                 "title", "teaser", "body", "outlet", "url", "published_at")
-KIND_BY_TYPE = {"article": "articles", "comment": "comments", "article_version": "articles-history"}
+                 "title", "teaser", "body", "outlet", "url", "published_at", "archive.payload_digest")
+KIND_BY_TYPE = {"article": "articles", "comment": "comments", "article_version": "articles-history",
+                "offtopic": "offtopic"}
 
 
 def kind_of(doc: dict[str, Any]) -> str:
-    """``articles`` or ``comments`` for an item dict; ``ValueError`` for anything else."""
+    """The index kind of an item dict (``articles``, ``comments``, ``offtopic`` ...); ``ValueError`` otherwise."""
     kind = KIND_BY_TYPE.get(doc.get("item_type", ""))
     if kind is None:
         raise ValueError(f"not an article or comment: item_type={doc.get('item_type')!r}")
@@ -52,6 +55,21 @@ def to_document(item: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+def payload_digest(doc: dict[str, Any] | None) -> str | None:
+    """The payload digest of the archived page an item was read from, if it has one."""
+    archive = (doc or {}).get("archive")
+    return archive.get("payload_digest") or None if isinstance(archive, dict) else None
+
+
+def content_changed(doc: dict[str, Any], stored: dict[str, Any] | None) -> bool:
+    """Whether ``doc`` is a new version of ``stored``: other content, read from another page than the stored
+    one (the same archived page read again with other code is a reprocess, not an edit)."""
+    if not stored or stored.get("content_hash") == doc.get("content_hash"):
+        return False
+    digest = payload_digest(doc)
+    return digest is None or digest != payload_digest(stored)
+
+
 def merge(doc: dict[str, Any], stored: dict[str, Any] | None) -> dict[str, Any]:
     """Combine a new document with what the index already holds for the same id.
 
@@ -67,7 +85,7 @@ def merge(doc: dict[str, Any], stored: dict[str, Any] | None) -> dict[str, Any]:
     merged = dict(doc)
     merged["first_seen_at"] = earlier(stored.get("first_seen_at"), doc["first_seen_at"])
     merged["last_seen_at"] = later(stored.get("last_seen_at"), doc["last_seen_at"])
-    changed = stored.get("content_hash") != doc.get("content_hash")
+    changed = content_changed(doc, stored)
     merged["version"] = int(stored.get("version") or 1) + (1 if changed else 0)
     if doc.get("item_type") == "article":
         if changed:
@@ -91,7 +109,7 @@ def superseded(doc: dict[str, Any], stored: dict[str, Any] | None) -> dict[str, 
         doc: the new article document.
         stored: the stored fields of the same id (``STORED_FIELDS``).
     """
-    if not stored or doc.get("item_type") != "article" or stored.get("content_hash") == doc.get("content_hash"):
+    if not stored or doc.get("item_type") != "article" or not content_changed(doc, stored):
         return None
     version = int(stored.get("version") or 1)
     return {

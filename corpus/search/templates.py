@@ -1,6 +1,6 @@
-"""Index templates: mappings and the German analyzer for the three indices.
+"""Index templates: mappings and the German analyzer for the indices.
 
-Each kind (``articles``, ``comments``, ``crawls``) lives in a versioned index
+Each kind (``articles``, ``comments``, ``crawls``, ``articles-history``, ``offtopic``) lives in a versioned index
 (``corpus-articles-v1``) behind an alias (``corpus-articles``). Readers and
 the pipeline only use the alias, so a mapping change is a new version, a
 reindex and an alias swap, never a deletion. Mappings are ``dynamic:
@@ -23,7 +23,7 @@ from typing import Any
 from corpus.outlethealth import FIELDS as HEALTH_FIELDS
 
 VERSION = 1
-KINDS = ("articles", "comments", "crawls", "articles-history")
+KINDS = ("articles", "comments", "crawls", "articles-history", "offtopic")
 
 ANALYSIS: dict[str, Any] = {
     "filter": {
@@ -106,6 +106,8 @@ ARTICLE_PROPERTIES: dict[str, Any] = {
     "source": _KEYWORD,
     "crawl_run": _KEYWORD,
     "software_version": _KEYWORD,
+    "extractor_version": _KEYWORD,
+    "processed_at": _DATE,
     "terms_digest": _KEYWORD,
     "archive": _ARCHIVE,
 }
@@ -135,6 +137,8 @@ COMMENT_PROPERTIES: dict[str, Any] = {
     "source": _KEYWORD,
     "crawl_run": _KEYWORD,
     "software_version": _KEYWORD,
+    "extractor_version": _KEYWORD,
+    "processed_at": _DATE,
     "archive": _ARCHIVE,
 }
 
@@ -202,8 +206,18 @@ HISTORY_PROPERTIES: dict[str, Any] = {
     "superseded_at": _DATE,
 }
 
+# The light record of an article judged out of scope (corpus.items.OffTopic): enough to find it
+# again; its page is in the web archive.
+OFFTOPIC_PROPERTIES: dict[str, Any] = {
+    name: ARTICLE_PROPERTIES[name] for name in (
+        "item_type", "id", "url", "canonical_url", "outlet", "title", "teaser", "published_at",
+        "published_precision", "countries", "pairs", "topic_score", "in_scope", "terms_digest", "content_hash",
+        "crawled_at", "first_seen_at", "last_seen_at", "version", "source", "crawl_run", "extractor_version",
+        "processed_at", "archive")
+}
+
 _PROPERTIES = {"articles": ARTICLE_PROPERTIES, "comments": COMMENT_PROPERTIES, "crawls": CRAWL_PROPERTIES,
-               "articles-history": HISTORY_PROPERTIES}
+               "articles-history": HISTORY_PROPERTIES, "offtopic": OFFTOPIC_PROPERTIES}
 
 
 def index_name(prefix: str, kind: str, version: int = VERSION) -> str:
