@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from corpus.items import Article, Comment
+from corpus.items import Article, Comment, OffTopic
 from corpus.normalize.urls import canonicalize_url, url_id
 from pipelines._base import BasePipeline
 
@@ -19,11 +19,11 @@ class DedupePipeline(BasePipeline):
         super().__init__(crawler)
         self.seen: set[str] = set()
 
-    def process_item(self, item: Article | Comment) -> Article | Comment:
-        if isinstance(item, Article):
+    def process_item(self, item: Article | Comment | OffTopic) -> Article | Comment | OffTopic:
+        if isinstance(item, Article | OffTopic):
             item.canonical_url = canonicalize_url(item.canonical_url or item.url)
             item.id = url_id(item.canonical_url)
-            key = f"article:{item.id}"
+            key = f"{item.item_type}:{item.id}"
         else:
             key = f"comment:{item.id}"
         if key in self.seen:

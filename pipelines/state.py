@@ -15,7 +15,10 @@ feeds were flushed) and at the close: a crawl killed before that leaves the
 store as it was at the last checkpoint, so the next crawl fetches and writes
 again what the killed one did not write; it never skips an article or a
 comment as known that the output does not hold.
-The spider's incremental filter reads the same store.
+The spider's incremental filter reads the same store. Articles judged out of scope (their
+:class:`~corpus.items.OffTopic` record) are remembered there with or without Elasticsearch,
+with the terms that judged them, so that the same scope does not fetch them again while a
+wider one or other terms do.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from dataclasses import asdict
 from corpus import signals
 from corpus.config import CrawlSettings
 from corpus.feedstorage import flush_all
-from corpus.items import Article, Comment
+from corpus.items import Article, Comment, OffTopic
 from corpus.normalize.urls import content_hash
 from corpus.search.config import EsConfig
 from corpus.state import LocalState, close_local_states, local_state
@@ -42,6 +45,7 @@ class StatePipeline(BasePipeline):
         if not EsConfig.from_settings(self.settings).enabled:
             self.local = local_state(self.settings)
             self.local.hold()
+        self.seen = local_state(self.settings) if CrawlSettings.from_settings(self.settings).incremental else None
         crawler.signals.connect(self.checkpoint, signal=signals.checkpoint)
 
     @property
@@ -51,7 +55,11 @@ class StatePipeline(BasePipeline):
         args = getattr(spider, "args", None)
         return CrawlSettings.from_settings(self.settings).incremental and getattr(args, "incremental", True)
 
-    def process_item(self, item: Article | Comment) -> Article | Comment:
+    def process_item(self, item: Article | Comment | OffTopic) -> Article | Comment | OffTopic:
+        if isinstance(item, OffTopic):
+            if item.id and self.seen is not None:
+                self.seen.record_seen(asdict(item), terms=item.terms_digest or "")
+            return item
         if self.local is None:
             return item
         if isinstance(item, Article):

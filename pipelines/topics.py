@@ -1,20 +1,22 @@
 """Country tags (KP, KR, RU, CN), pairs, topic score and the scope decision.
 
-With the spider argument ``scope=in`` (the default) out-of-scope articles are
-dropped (counted under ``corpus/dropped/article/out_of_scope``) together with
-their comments; ``scope=all`` keeps everything and only tags it. Comments
-follow their article's fate (the spider emits an article before its comments)
-and carry its countries as ``article_countries``.
+With the spider argument ``scope=in`` (the default) an out-of-scope article
+leaves the corpus: it goes on as its light record, :class:`~corpus.items.OffTopic`
+(written to ``corpus-offtopic``, or to the ``offtopic`` JSON Lines file, and
+remembered by the state pipeline so that the same scope does not fetch it
+again), and its comments are dropped; its page stays in the web archive, from
+which ``corpus reprocess --rescope`` can bring it back. ``scope=all`` keeps
+everything and only tags it. Comments follow their article's fate (the spider
+emits an article before its comments) and carry its countries as
+``article_countries``.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
 
 from corpus.config import CrawlSettings
-from corpus.items import Article, Comment
-from corpus.state import local_state
+from corpus.items import Article, Comment, OffTopic
 from corpus.topics import default_tagger
 from pipelines._base import BasePipeline
 
@@ -31,7 +33,7 @@ class TopicsPipeline(BasePipeline):
         spider = getattr(self.crawler, "spider", None)
         return getattr(spider, "scope", self.config.scope) == "all"
 
-    def process_item(self, item: Article | Comment) -> Article | Comment:
+    def process_item(self, item: Article | Comment) -> Article | Comment | OffTopic:
         if isinstance(item, Article):
             result = self.tagger.tag_article(item.kicker, item.title, item.teaser, item.body)
             item.countries = result.countries
@@ -41,10 +43,7 @@ class TopicsPipeline(BasePipeline):
             item.terms_digest = self.tagger.digest
             self.stats.inc_value(f"corpus/scope/{'in' if result.in_scope else 'out'}")
             if not result.in_scope and not self.keep_all:
-                if item.id and self.config.incremental:
-                    # not fetched again by the same scope; a wider scope or other terms decide again
-                    local_state(self.settings).record_seen(asdict(item), terms=self.tagger.digest)
-                raise self.drop("out of scope", "article", level=logging.INFO)
+                return OffTopic.of(item)
             if item.id:
                 self.kept[item.id] = list(result.countries)
         elif isinstance(item, Comment):

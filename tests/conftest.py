@@ -98,5 +98,7 @@ def prefix(es: Any) -> Iterator[str]:
     name = f"corpustest-{uuid.uuid4().hex[:8]}"
     yield name
     es.indices.delete(index=f"{name}-*", ignore_unavailable=True, allow_no_indices=True)
-    for kind in ("articles", "comments", "crawls", "articles-history"):
+    from corpus.search.templates import KINDS
+
+    for kind in KINDS:
         es.options(ignore_status=404).indices.delete_index_template(name=f"{name}-{kind}")

@@ -186,12 +186,19 @@ def test_comment_page_failure_keeps_the_article(cicero_spider):
     assert cicero_spider.crawler.stats.get_value("corpus/errors/comment_page") == 1
 
 
-def test_out_of_scope_article_and_its_comments_are_dropped(cicero_spider, pipelines):
+def test_out_of_scope_article_leaves_a_light_record_and_its_comments_are_dropped(cicero_spider, pipelines):
+    from corpus.items import OffTopic
+
     raw, kept, dropped = processed(cicero_spider, pipelines, "article_ukraine.html")
-    assert kept == []
-    assert [reason for _, reason in dropped] == ["out of scope", "article not kept"]
+    assert [type(item) for item in kept] == [OffTopic]
+    record, article = kept[0], raw[0]
+    assert (record.id, record.url, record.outlet) == (article.id, article.url, "cicero")
+    assert record.title == article.title and record.teaser == article.teaser and record.countries == ["RU"]
+    assert record.in_scope is False and record.topic_score is not None and record.terms_digest
+    assert record.published_at and record.published_precision
+    assert [reason for _, reason in dropped] == ["article not kept"]
     stats = cicero_spider.crawler.stats.get_stats()
-    assert stats["corpus/dropped/article/out_of_scope"] == 1
+    assert stats["corpus/scope/out"] == 1
 
 
 def test_scope_all_keeps_and_tags_out_of_scope_articles(pipelines):

@@ -48,6 +48,8 @@ def test_recent_crawl_in_scope(cicero_server, tmp_path):
     out = tmp_path / "out.jsonl"
     result = crawl("-a", f"base_url={cicero_server.base_url}", "-O", str(out))
     assert result.returncode == 0, result.stderr[-3000:]
+    # an output named on the command line takes articles and comments, not the light records
+    assert {item["item_type"] for item in read_jsonl(out)} == {"article", "comment"}
     articles, comments = by_type(read_jsonl(out))
     titles = sorted(a["title"] for a in articles)
     assert titles == [
@@ -74,7 +76,7 @@ def test_recent_crawl_in_scope(cicero_server, tmp_path):
     assert not any(r.startswith(("/cicero-plus", "/autor/", "/comment/", "/newsletter"))
                    for r in cicero_server.requests)
     assert not cicero_server.requested("/aussenpolitik?page=1")
-    assert "corpus/dropped/article/out_of_scope" in result.stderr
+    assert "'corpus/written/offtopic': 1" in result.stderr  # the out-of-scope article's light record
     assert "Traceback" not in result.stderr
 
 
@@ -96,8 +98,14 @@ def test_default_output_is_jsonl_under_data_dir(cicero_server, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     files = list((tmp_path / "data" / "cicero").glob("*.jsonl"))
     assert len(files) == 1
+    assert {item["item_type"] for item in read_jsonl(files[0])} == {"article", "comment"}
+    # the out-of-scope article: its light record in a file of its own, named like the output
+    (offtopic,) = (tmp_path / "data" / "offtopic" / "cicero").glob("*.jsonl")
+    assert offtopic.name == files[0].name
+    (record,) = read_jsonl(offtopic)
+    assert record["item_type"] == "offtopic" and record["countries"] == ["RU"] and record["archive"]["record_id"]
     record = read_jsonl(tmp_path / "data" / "crawls.jsonl")[0]  # no Elasticsearch: the run is logged locally
-    assert record["failed"] is False and record["items_scraped"] == 14
+    assert record["failed"] is False and record["items_scraped"] == 15  # 3 articles, 11 comments, 1 light record
     assert record["arguments"]["mode"] == "recent" and record["extraction"]["title"] == {"selector": 4}
     items = read_jsonl(files[0])
     assert {i["item_type"] for i in items} == {"article", "comment"}
@@ -183,7 +191,7 @@ def test_elasticsearch_down_at_start_the_crawl_goes_on_into_files(cicero_server,
     # the incremental check could not ask it either: links were fetched, not lost
     assert "seen check in Elasticsearch failed" in result.stderr
     (deadletter,) = dead.rglob("*.jsonl")
-    assert len(read_jsonl(deadletter)) == 14  # everything waits there for `corpus index`
+    assert len(read_jsonl(deadletter)) == 15  # everything (and the light record) waits there for `corpus index`
 
 
 def test_crawls_started_in_the_same_second_get_their_own_file_names():

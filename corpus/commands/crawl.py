@@ -7,7 +7,9 @@ or CI cannot tell a crawl without network from a quiet day. This one:
   the bad argument (``-a mode=sideways``) instead of a traceback;
 * writes JSON Lines to ``<CORPUS_OUTPUT_DIR>/<spider>/<run>.jsonl`` (the crawl's start and a
   random suffix, :mod:`corpus.runs`)
-  unless the user names an output (``-o``/``-O`` or the FEEDS setting);
+  unless the user names an output (``-o``/``-O`` or the FEEDS setting); the light records of
+  articles judged out of scope (:class:`corpus.items.OffTopic`) go to
+  ``<CORPUS_OUTPUT_DIR>/offtopic/<spider>/<run>.jsonl``, never into the articles' output;
 * exits with status 1 when :mod:`corpus.health` recorded that not a single
   page could be fetched, or when another crawl uses the same ``JOBDIR``.
 """
@@ -31,6 +33,9 @@ logger = logging.getLogger(__name__)
 
 
 
+CORPUS_ITEMS = ["corpus.items.Article", "corpus.items.Comment"]
+
+
 def default_feed(output_dir: str) -> dict[str, dict[str, object]]:
     """The FEEDS entry of the default JSON Lines output."""
     return {
@@ -38,8 +43,21 @@ def default_feed(output_dir: str) -> dict[str, dict[str, object]]:
             "format": "jsonlines",
             "encoding": "utf8",
             "store_empty": False,
+            "item_classes": CORPUS_ITEMS,
         }
     }
+
+
+def with_offtopic_feed(feeds: dict[str, dict[str, object]], output_dir: str) -> dict[str, dict[str, object]]:
+    """``feeds`` holding articles and comments only (unless a feed says which items it takes), and the feed
+    of the light records of out-of-scope articles under ``<output_dir>/offtopic/``."""
+    result = {uri: ({**options, "item_classes": CORPUS_ITEMS}
+                    if not options.get("item_classes") and not options.get("item_filter") else dict(options))
+              for uri, options in feeds.items()}
+    result[f"{output_dir.rstrip('/')}/offtopic/%(name)s/%(run)s.jsonl"] = {
+        "format": "jsonlines", "encoding": "utf8", "store_empty": False,
+        "item_classes": ["corpus.items.OffTopic"]}
+    return result
 
 
 class Command(ScrapyCrawlCommand):
@@ -49,8 +67,12 @@ class Command(ScrapyCrawlCommand):
         data = data_dir(self.settings.get("CORPUS_OUTPUT_DIR"))
         # every component reads the same absolute directory, whatever directory the crawl runs in
         self.settings.set("CORPUS_OUTPUT_DIR", str(data), priority="cmdline")
-        if not self.settings.getdict("FEEDS"):
-            self.settings.set("FEEDS", default_feed(str(data)), priority="project")
+        feeds = self.settings.getdict("FEEDS")
+        if not feeds:
+            self.settings.set("FEEDS", with_offtopic_feed(default_feed(str(data)), str(data)), priority="project")
+        else:
+            priority = self.settings.getpriority("FEEDS") or 0
+            self.settings.set("FEEDS", with_offtopic_feed(feeds, str(data)), priority=priority)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:

@@ -30,7 +30,7 @@ _PERIOD_FORMAT = {"day": "yyyy-MM-dd", "week": "yyyy-MM-dd", "month": "yyyy-MM",
 GROUPS = {"country": "countries", "outlet": "outlet", "author": "authors", "agency": "agencies",
           "section": "section", "pair": "pairs"}
 # folders of the data directory that hold no crawl output
-_NOT_OUTPUT = {"deadletter", "logs", "schedule", "index", "jobs"}
+_NOT_OUTPUT = {"deadletter", "logs", "schedule", "index", "jobs", "offtopic", "archive"}
 
 
 def parse_by(value: str) -> list[str]:
