@@ -52,6 +52,13 @@ class Outcome:
     dropped: str | None = None
 
 
+class _Crawler:
+    """What the pipelines read of a crawler (an object of its own, hashable: run names are kept per crawler)."""
+
+    def __init__(self, **attributes: Any) -> None:
+        self.__dict__.update(attributes)
+
+
 class ItemRunner:
     """The pipelines of ``settings`` (default: the project's) for items built outside a crawl.
 
@@ -60,23 +67,27 @@ class ItemRunner:
         spider: what the pipelines know of the crawl: ``name``, ``scope`` (``all`` keeps every
             article, tagged), ``args.incremental``.
         storage: also run the storage pipelines (local state, Elasticsearch).
+        processing: run the other pipelines (validation, text, dates, authors, topics, dedupe);
+            ``processing=False, storage=True`` stores items processed elsewhere (``corpus reprocess``
+            processes pages in worker processes and stores their items in one).
     """
 
-    def __init__(self, settings: Settings | None = None, *, spider: Any = None, storage: bool = False) -> None:
+    def __init__(self, settings: Settings | None = None, *, spider: Any = None, storage: bool = False,
+                 processing: bool = True) -> None:
         self.settings = settings or project_settings()
         self.spider = spider or SimpleNamespace(name="extract", scope="all",
                                                 args=SimpleNamespace(incremental=False))
         # what the pipelines read of a crawler (typed as Any: it is not a Crawler)
-        self.crawler: Any = cast(Any, SimpleNamespace(settings=self.settings, spider=self.spider))
+        self.crawler: Any = cast(Any, _Crawler(settings=self.settings, spider=self.spider))
         self.crawler.stats = MemoryStatsCollector(self.crawler)
         self.crawler.signals = SignalManager(self.crawler)
         self.pipelines: list[Any] = []
-        ordered = sorted(self.settings.getdict("ITEM_PIPELINES").items(), key=lambda kv: kv[1])
+        ordered = sorted(self.settings.getdict("ITEM_PIPELINES").items(), key=lambda kv: (kv[1] is None, kv[1] or 0))
         for path, order in ordered:
             if order is None:
                 continue
             cls = load_object(path)
-            if getattr(cls, "storage", False) and not storage:
+            if not (storage if getattr(cls, "storage", False) else processing):
                 continue
             try:
                 self.pipelines.append(build_from_crawler(cls, self.crawler))

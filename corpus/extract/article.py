@@ -18,19 +18,29 @@ from corpus.extract.page import Page, read_page
 
 
 @lru_cache(maxsize=1)
-def _spiders_by_host() -> dict[str, Any]:
-    """The project's spider classes, by the host of their ``base_url`` (``www.`` left out)."""
+def _spiders() -> dict[str, Any]:
+    """The project's spider classes, by name."""
     from scrapy.settings import Settings
     from scrapy.spiderloader import SpiderLoader
 
     loader = SpiderLoader.from_settings(Settings({"SPIDER_MODULES": ["spiders"]}))
+    return {name: loader.load(name) for name in loader.list()}
+
+
+@lru_cache(maxsize=1)
+def _spiders_by_host() -> dict[str, Any]:
+    """The project's spider classes, by the host of their ``base_url`` (``www.`` left out)."""
     spiders: dict[str, Any] = {}
-    for name in loader.list():
-        spider = loader.load(name)
+    for spider in _spiders().values():
         host = urlsplit(getattr(spider, "base_url", "") or "").hostname
         if host and getattr(spider, "parser", None) is not None:
             spiders[host.removeprefix("www.")] = spider
     return spiders
+
+
+def spider_named(name: str | None) -> Any:
+    """The spider class called ``name``, ``None`` when there is none."""
+    return _spiders().get(name or "")
 
 
 def spider_for(url: str) -> Any:

@@ -1,0 +1,595 @@
+"""``corpus reprocess``: the corpus built again from the web archive, by today's code, without the network.
+
+Every archived article page (:mod:`corpus.archive.scan`) is read as the crawl read it: the
+same response (headers and content-decoded body from the record), the same page judgement
+(:mod:`corpus.pagekind`), the same article and comment building (:mod:`corpus.build`,
+:func:`corpus.commentpages.page_comments`, over the comment pages the crawl fetched for it)
+and the same pipelines (:class:`corpus.runner.ItemRunner`). Ids come from the outlet's URLs,
+so the items replace the ones the crawl wrote; ``crawled_at`` is the record's fetch time and
+``archive`` points at the record, as in the crawl. What differs is ``processed_at`` and,
+after a code change, ``extractor_version`` and whatever the new code reads differently.
+
+Versions: the same archived page read again (the stored payload digest) is a reprocess (the
+fields are updated, the version stays); a page of another fetch whose content differs is a
+new version, as in a crawl (:mod:`corpus.search.documents`, :class:`corpus.state.LocalState`).
+
+Scope: without ``rescope`` the crawl's decisions stand: an article the corpus remembers as
+out of scope stays a light record (:class:`corpus.items.OffTopic`) and one the corpus holds
+stays; an article the corpus knows nothing of is judged by today's terms. With
+``rescope`` every article remembered as out of scope is judged again by today's terms, and
+one now in scope comes into the corpus with its comments, read from the archive (its light
+record leaves ``corpus-offtopic``). An article the corpus holds is never taken out.
+
+Pages are read in ``workers`` processes (all cores: the work is CPU-bound); items are stored
+(the local state, Elasticsearch with ``index``, the JSON Lines output) by this process, in the
+order of the archive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import multiprocessing
+import sys
+from collections import Counter, deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, TextIO
+from urllib.parse import urlsplit
+
+from corpus.archive.reader import ArchiveError, read_source
+from corpus.archive.scan import Entry, FileInfo, Task, archive_files, scan
+from corpus.items import Article, Comment, OffTopic
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 8  # article pages per work unit sent to a worker process
+# fields whose change a summary counts, when the corpus held the article before
+COMPARED = ("title", "teaser", "body", "kicker", "section", "authors", "agencies", "published_at", "modified_at",
+            "image", "keywords", "countries", "topic_score", "in_scope", "comment_count")
+
+
+@dataclass
+class Options:
+    """What a reprocess reads with (sent to the worker processes)."""
+
+    settings: dict[str, Any] = field(default_factory=dict)  # setting overrides (the terms file)
+
+
+@dataclass
+class Result:
+    """What one article page gave: its article and comments after the pipelines, or why not."""
+
+    url: str
+    pages: int
+    run: str  # the crawl run that fetched the page (or its file, for another crawler's archive)
+    article: Article | None = None
+    comments: list[Comment] = field(default_factory=list)
+    skipped: str | None = None  # not an article, not HTML, dropped by a pipeline (the reason)
+    error: str | None = None  # the archive could not be read, or the page could not be parsed
+    stats: Counter[str] = field(default_factory=Counter)
+
+
+# --- reading one article page (in a worker process) ----------------------------------------------------
+
+
+class _Stats(Counter):  # type: ignore[type-arg]
+    """What the crawl's helpers count (``inc_value``), kept as a Counter."""
+
+    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
+        self[key] += count
+
+
+_options = Options()
+
+
+def _init(options: Options) -> None:
+    global _options
+    _options = options
+    _runner.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def _runner() -> Any:
+    """The processing pipelines, with every article kept and tagged (this process decides the scope), and
+    without the dedupe pipeline: a worker sees some of the pages only (this process drops repeats)."""
+    from corpus.runner import ItemRunner, project_settings
+
+    base = project_settings(**_options.settings)
+    pipelines = {**base.getdict("ITEM_PIPELINES"), "pipelines.dedupe.DedupePipeline": None}
+    spider = SimpleNamespace(name="reprocess", scope="all", args=SimpleNamespace(incremental=False))
+    return ItemRunner(project_settings(**{**_options.settings, "ITEM_PIPELINES": pipelines}), spider=spider)
+
+
+@lru_cache(maxsize=64)
+def _outlet(info: FileInfo, host: str) -> tuple[Any, Any]:
+    """The spider class of a file's outlet (by name, else by the page's host) and its article URL rule."""
+    from corpus.discovery import ArticleUrls
+    from corpus.extract.article import spider_for, spider_named
+
+    spider = spider_named(info.spider) or spider_for(f"https://{host}/")
+    if spider is None:
+        return None, None
+    origin = info.fetched_base or spider.base_url
+    domain = (urlsplit(origin).hostname or host).removeprefix("www.")
+    return spider, ArticleUrls(domain, spider.article_path, spider.deny)
+
+
+def _response(entry: Entry) -> Any:
+    """The archived response as Scrapy gave it to the spider: content-decoded, of the class its type says."""
+    from scrapy.http import Headers
+    from scrapy.responsetypes import responsetypes
+
+    source = read_source(Path(entry.path).parent, entry.where)
+    headers = Headers([(k, v) for k, v in source.http_headers
+                       if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")])
+    if not source.http_headers and entry.content_type:  # a rendered page: its record's type
+        headers["Content-Type"] = entry.content_type
+    cls = responsetypes.from_args(headers=headers, url=source.url, body=source.body)
+    return cls(url=source.url, status=int(source.status or 200), headers=headers, body=source.body)
+
+
+def _warm() -> None:
+    """Import and build what reading a page needs (the parsers, the spiders, the pipelines and their terms),
+    so that forked workers start with it instead of each doing it again."""
+    import scrapy.http  # noqa: F401
+    import scrapy.responsetypes  # noqa: F401
+
+    import corpus.commentpages  # noqa: F401
+    import corpus.responses  # noqa: F401
+    from corpus.extract.article import spider_for
+
+    spider_for("https://www.cicero.de/")
+    _runner()
+
+
+def read_task(task: Task) -> Result:
+    """One archived article page and its comment pages, read as the crawl read them."""
+    from corpus.build import fetched_time, read_article
+    from corpus.commentpages import page_comments
+    from corpus.config import CrawlSettings
+    from corpus.extract import OutletParser, Page
+    from corpus.extract.navigation import CommentReader
+    from corpus.outlethealth import OutletHealth
+    from corpus.responses import article_page, count_extraction, judge_page
+
+    entry, info = task.article, task.info
+    result = Result(entry.url, task.pages, info.crawl_run or info.path)
+    stats = _Stats()
+    result.stats = stats
+    try:
+        response = _response(entry)
+        page = article_page(response, stats)
+        if page is None:
+            result.skipped = "not a readable HTML page"
+            return result
+        host = urlsplit(entry.url).hostname or ""
+        spider, urls = _outlet(info, host)
+        parser = spider.parser if spider is not None else OutletParser
+        outlet = info.spider or (spider.name if spider is not None else host)
+        outlet_base = info.outlet_base or (spider.base_url if spider is not None else "")
+        fetched_base = info.fetched_base or outlet_base
+
+        def own_url(url: str) -> str:
+            if fetched_base != outlet_base and url.startswith(fetched_base):
+                return outlet_base + url[len(fetched_base):]
+            return url
+
+        read = read_article(page, parser, outlet=outlet, outlet_name=getattr(spider, "outlet_name", None) or None,
+                            own_url=own_url, hints=entry.meta, crawled_at=fetched_time(entry.fetched_at),
+                            crawl_run=info.crawl_run)
+        url_is_article = bool(urls is not None and urls(entry.url))
+        if not judge_page(page, read, url_is_article, None, OutletHealth(), stats):
+            result.skipped = "not an article"
+            return result
+        count_extraction(read, page, stats)
+        article = read.article
+        article.archive = entry.where
+        comments: list[Comment] = []
+        if info.comments:
+            limit = CrawlSettings.from_settings(_runner().settings).max_comments
+            comments, _ = page_comments(read.comments, article, [], outlet=outlet, max_comments=limit,
+                                        archive=entry.where, crawl_run=info.crawl_run)
+            for further in task.comment_pages:
+                more = _response(further)
+                reader = CommentReader(Page(more.url, more.text), parser)
+                new, _ = page_comments(reader, article, comments, outlet=outlet, max_comments=limit,
+                                       archive=further.where, crawl_run=info.crawl_run)
+                if not new:  # the crawl stopped here too (a page that repeats earlier ones)
+                    break
+                comments += new
+        article.comment_count = len(comments) if info.comments else None
+        outcomes = _runner().run([article, *comments])
+    except ArchiveError as exc:
+        result.error = str(exc)
+        return result
+    except Exception as exc:  # a page the parsers cannot read: counted and named, never the end of the run
+        result.error = f"{type(exc).__name__}: {exc}"
+        return result
+    first, rest = outcomes[0], outcomes[1:]
+    if first.dropped:
+        result.skipped = f"dropped: {first.dropped}"
+        return result
+    result.article = first.item
+    result.comments = [o.item for o in rest if not o.dropped]
+    return result
+
+
+def _read_chunk(tasks: list[Task]) -> list[Result]:
+    return [read_task(task) for task in tasks]
+
+
+# --- the run (this process) -------------------------------------------------------------------------------
+
+
+@dataclass
+class Summary:
+    """What a reprocess did, for the closing lines."""
+
+    files: int = 0
+    pages: int = 0
+    articles: int = 0  # into the corpus
+    comments: int = 0
+    offtopic: int = 0  # light records (out of scope)
+    brought_in: int = 0  # out of scope before, in the corpus now (rescope)
+    new: int = 0  # articles the corpus did not hold
+    unchanged: int = 0
+    changed: int = 0
+    fields: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
+    errors: int = 0
+    indexed: bool = False
+    output: str | None = None
+    offtopic_output: str | None = None
+
+    def lines(self) -> list[str]:
+        lines = [
+            f"reprocessed {self.pages} archived pages from {self.files} WARC file{'s' if self.files != 1 else ''}",
+            f"  articles: {self.articles} into the corpus ({self.new} new, {self.changed} changed, {self.unchanged} "
+            f"unchanged), {self.comments} comments",
+            f"  out of scope: {self.offtopic} light records"
+            + (f"; {self.brought_in} brought into the corpus by --rescope" if self.brought_in else ""),
+        ]
+        if self.fields:
+            lines.append("  changed fields: " + ", ".join(f"{k} {v}" for k, v in self.fields.most_common()))
+        if self.skipped:
+            lines.append("  not written: " + ", ".join(f"{k} {v}" for k, v in self.skipped.most_common()))
+        lines.append(f"  errors: {self.errors}" + (" (named in the log above)" if self.errors else ""))
+        if self.output:
+            lines.append(f"  output: {self.output}")
+        if self.offtopic_output:
+            lines.append(f"  light records: {self.offtopic_output}")
+        if self.indexed:
+            lines.append("  indexed into Elasticsearch")
+        return lines
+
+
+class _Work:
+    """The chunks' results in the archive's order: read here (one worker) or in ``workers`` processes.
+
+    The processes are started (forked, so that they begin with what this process imported: the
+    parsers, the terms) when this is made, before the event loop, the progress bar or a client
+    starts a thread. Iterating gives lists of results, or futures of them.
+    """
+
+    def __init__(self, tasks: list[Task], workers: int, options: Options) -> None:
+        self.chunks = iter([tasks[i:i + CHUNK] for i in range(0, len(tasks), CHUNK)])
+        self.options = options
+        self.pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self.pending: deque[concurrent.futures.Future[list[Result]]] = deque()
+        if workers > 1:
+            _init(options)
+            _warm()
+            self.pool = concurrent.futures.ProcessPoolExecutor(
+                workers, mp_context=multiprocessing.get_context("fork"), initializer=_init, initargs=(options,))
+            for chunk in self.chunks:  # a few chunks ahead per worker, no more: results wait in memory
+                self.pending.append(self.pool.submit(_read_chunk, chunk))
+                if len(self.pending) >= workers * 3:
+                    break
+        else:
+            _init(options)
+
+    def __iter__(self) -> Iterator[Any]:
+        if self.pool is None:
+            for chunk in self.chunks:
+                yield _read_chunk(chunk)
+            return
+        while self.pending:
+            yield self.pending.popleft()
+            following = next(self.chunks, None)
+            if following is not None:
+                self.pending.append(self.pool.submit(_read_chunk, following))
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _Output:
+    """A JSON Lines file written as the crawl writes its feed (opened on the first line)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._file: Any = None
+        self._exporter: Any = None
+        self.lines = 0
+
+    def write(self, item: Any) -> None:
+        if self.path is None:
+            return
+        if self._exporter is None:
+            from corpus.exporters import JsonLinesExporter
+
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(self.path, "wb")  # noqa: SIM115 (closed in close())
+            self._exporter = JsonLinesExporter(self._file, encoding="utf-8")
+            self._exporter.start_exporting()
+        self._exporter.export_item(item)
+        self.lines += 1
+
+    def close(self) -> None:
+        if self._exporter is not None:
+            self._exporter.finish_exporting()
+            self._file.close()
+
+
+class _Corpus:
+    """What the corpus holds already: the local state, and Elasticsearch when indexing."""
+
+    def __init__(self, local: Any, es_config: Any = None) -> None:
+        self.local = local
+        self.es: Any = None
+        if es_config is not None:
+            from elasticsearch import Elasticsearch
+
+            self.es = Elasticsearch(**es_config.client_kwargs())
+            self.articles, self.offtopic = es_config.alias("articles"), es_config.alias("offtopic")
+        self._warned = False
+
+    def previous(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The compared fields of these articles, and ``dropped`` (the terms digest) for those remembered as
+        out of scope."""
+        found: dict[str, dict[str, Any]] = {}
+        if not ids:
+            return found
+        for article_id, known in self.local.lookup(ids).items():
+            found[article_id] = {"dropped": known.dropped, "content_hash": known.content_hash}
+        marks = ",".join("?" * len(ids))
+        for article_id, title, teaser, body, published in self.local.db.execute(
+                f"SELECT id, title, teaser, body, published_at FROM articles WHERE id IN ({marks}) "
+                "AND dropped IS NULL", ids):
+            found[article_id].update(title=title, teaser=teaser, body=body, published_at=published)
+        if self.es is not None:
+            from elasticsearch import NotFoundError
+
+            try:
+                response = self.es.mget(index=self.articles, ids=ids, source_includes=[*COMPARED, "content_hash"])
+            except NotFoundError:
+                return found  # no articles index yet
+            except Exception as exc:  # the articles are still indexed (the pipeline retries), only not compared
+                if not self._warned:
+                    logger.warning("Elasticsearch did not say what it holds (%s: %s); articles are judged as "
+                                   "new to the corpus", type(exc).__name__, exc)
+                    self._warned = True
+                return found
+            for doc in response["docs"]:
+                if doc.get("found"):
+                    found.setdefault(doc["_id"], {}).update(doc.get("_source", {}), dropped=None)
+        return found
+
+    def forget_offtopic(self, ids: list[str]) -> None:
+        """Articles now in the corpus: no longer remembered as out of scope, their light records removed."""
+        self.local.clear_dropped(ids)
+        if self.es is not None:
+            operations = [{"delete": {"_index": self.offtopic, "_id": article_id}} for article_id in ids]
+            try:
+                self.es.bulk(operations=operations, refresh=True)
+            except Exception as exc:
+                logger.warning("the light records of %d articles brought into the corpus stay in %s (%s: %s)",
+                               len(ids), self.offtopic, type(exc).__name__, exc)
+
+    def close(self) -> None:
+        if self.es is not None:
+            self.es.close()
+
+
+def reprocess(paths: list[str], *, outlets: set[str] | None = None, since: date | None = None, workers: int = 1,
+              output: str | None = None, index: bool = False, rescope: bool = False, terms: str | None = None,
+              progress: bool | None = None, err: TextIO | None = None) -> Summary:
+    """Read the archived article pages under ``paths`` again and store their items (see the module docstring).
+
+    Raises:
+        ValueError: no WARC files, or ``index`` without Elasticsearch configured.
+    """
+    from corpus.runner import project_settings
+    from corpus.search.config import EsConfig
+
+    err = err or sys.stderr
+    overrides: dict[str, Any] = {}
+    if terms:
+        if not Path(terms).is_file():
+            raise ValueError(f"--terms {terms}: no such file")
+        overrides["CORPUS_TOPIC_TERMS_FILE"] = str(Path(terms).resolve())
+    base = project_settings()
+    es_config = EsConfig.from_settings(base)
+    if index and not es_config.enabled:
+        raise ValueError("--index needs Elasticsearch: set ELASTICSEARCH_URL (or CORPUS_ES_HOSTS)")
+    if not index:  # the JSON Lines output only, even where Elasticsearch is configured
+        overrides["ITEM_PIPELINES"] = {**base.getdict("ITEM_PIPELINES"),
+                                       "pipelines.elasticsearch.ElasticsearchPipeline": None}
+    files = archive_files(paths)
+    tasks, counts = scan(files, outlets=outlets, since=since)
+    summary = Summary(files=len(files), indexed=index)
+    settings = project_settings(**overrides)
+    from corpus.paths import data_dir
+    from corpus.runs import new_run_name
+
+    run = new_run_name()
+    data = data_dir(settings.get("CORPUS_OUTPUT_DIR"))
+    out_path = Path(output) if output else (None if index else data / "reprocess" / f"{run}.jsonl")
+    offtopic_path = data / "offtopic" / "reprocess" / f"{run}.jsonl"
+    total = sum(task.pages for task in tasks)
+    print(f"reprocess: {len(tasks)} article pages ({total} pages with their comment pages) in {len(files)} "
+          f"WARC file{'s' if len(files) != 1 else ''}; {max(1, workers)} worker{'s' if workers > 1 else ''}",
+          file=err)
+    if counts["damaged files"]:
+        summary.errors += counts["damaged files"]
+    work = _Work(tasks, workers, Options(settings=overrides))
+    try:
+        asyncio.run(_store(work, settings, summary, rescope=rescope, index=index, out_path=out_path,
+                           offtopic_path=offtopic_path, total=total, progress=progress, err=err))
+    finally:
+        work.close()
+    return summary
+
+
+async def _store(work: _Work, settings: Any, summary: Summary, *, rescope: bool, index: bool,
+                 out_path: Path | None, offtopic_path: Path, total: int, progress: bool | None, err: TextIO) -> None:
+    from tqdm import tqdm
+
+    from corpus.runner import ItemRunner
+    from corpus.search.config import EsConfig
+    from corpus.state import local_state
+
+    spider = SimpleNamespace(name="reprocess", scope="in", args=SimpleNamespace(incremental=False))
+    storage = ItemRunner(settings, spider=spider, storage=True, processing=False)
+    corpus = _Corpus(local_state(settings), EsConfig.from_settings(settings) if index else None)
+    output, offtopic = _Output(out_path), _Output(offtopic_path)
+    brought_in: list[str] = []
+    seen: set[tuple[str, str, str]] = set()  # (crawl run, item type, id): a crawl wrote each item once
+    bar = tqdm(total=total, unit="page", desc="reprocess", disable=None if progress is None else not progress,
+               file=err)
+    await storage.open()
+    try:
+        for chunk in work:
+            batch: list[Result] = await asyncio.wrap_future(chunk) if isinstance(chunk, concurrent.futures.Future) \
+                else chunk
+            previous = corpus.previous([r.article.id for r in batch if r.article is not None and r.article.id])
+            for result in batch:
+                bar.update(result.pages)
+                summary.pages += result.pages
+                if result.article is not None:
+                    key = (result.run, "article", result.article.id or "")
+                    if key in seen:  # the crawl fetched it twice and wrote it once (its dedupe pipeline)
+                        summary.skipped["repeated in its crawl"] += 1
+                        continue
+                    seen.add(key)
+                await _store_one(result, previous, storage, output, offtopic, summary, rescope, brought_in)
+        if brought_in:  # before the close, which commits the local state
+            corpus.forget_offtopic(brought_in)
+    finally:
+        await storage.close()
+        corpus.close()
+        bar.close()
+        output.close()
+        offtopic.close()
+    summary.output = str(out_path) if out_path is not None and output.lines else None
+    summary.offtopic_output = str(offtopic_path) if offtopic.lines else None
+
+
+async def _store_one(result: Result, previous: dict[str, dict[str, Any]], storage: Any, output: _Output,
+                     offtopic: _Output, summary: Summary, rescope: bool, brought_in: list[str]) -> None:
+    if result.error:
+        summary.errors += 1
+        logger.error("%s: %s", result.url, result.error)
+        return
+    if result.article is None:
+        summary.skipped[result.skipped or "not written"] += 1
+        return
+    article = result.article
+    before = previous.get(article.id or "")
+    dropped = before is not None and before.get("dropped") is not None
+    if before is None or (dropped and rescope):
+        keep = bool(article.in_scope)  # today's terms decide
+    else:
+        keep = not dropped  # the crawl's decision stands
+    if not keep:
+        outcome = await storage.process(OffTopic.of(article))
+        if not outcome.dropped:
+            offtopic.write(outcome.item)
+            summary.offtopic += 1
+        return
+    if dropped:
+        brought_in.append(article.id or "")
+        summary.brought_in += 1
+        before = None
+    if before is None:
+        summary.new += 1
+    else:
+        changed = [name for name in COMPARED if name in before and before[name] != getattr(article, name)]
+        summary.fields.update(changed)
+        if changed:
+            summary.changed += 1
+        else:
+            summary.unchanged += 1
+    for item in (article, *result.comments):
+        outcome = await storage.process(item)
+        if outcome.dropped:
+            continue
+        output.write(outcome.item)
+        if isinstance(item, Article):
+            summary.articles += 1
+        else:
+            summary.comments += 1
+
+
+def parse_outlets(value: str | None) -> set[str] | None:
+    """``spiegel,zeit`` -> the spider names (``ValueError`` naming what is no outlet)."""
+    if not value:
+        return None
+    from corpus.extract.article import spider_named
+
+    names = {part.strip() for part in value.split(",") if part.strip()}
+    unknown = sorted(name for name in names if spider_named(name) is None)
+    if unknown:
+        raise ValueError(f"--outlets: no spider named {', '.join(unknown)}")
+    return names
+
+
+
+
+def add_parser(sub: Any) -> None:
+    """``corpus reprocess``."""
+    import os
+
+    cmd = sub.add_parser(
+        "reprocess",
+        help="build the corpus again from the web archive with today's parsers: corpus reprocess data/archive",
+        description="Reads every archived article page (and the comment pages the crawl fetched for it) under PATH "
+        "(WARC files, or folders of them; default: the archive directory) again, without the network, with "
+        "today's parsers and pipelines, into JSON Lines (-o, default <data>/reprocess/<run>.jsonl) and/or "
+        "Elasticsearch (--index). Ids stay the same; the same archived page read again is a reprocess, not a new "
+        "version. Articles out of scope become light records (<data>/offtopic/reprocess/, corpus-offtopic).",
+    )
+    cmd.add_argument("paths", nargs="*", metavar="PATH", help="WARC files or folders (default: the archive directory)")
+    cmd.add_argument("--outlets", help="only these outlets (spider names, comma-separated)")
+    cmd.add_argument("--since", type=date.fromisoformat, help="only pages fetched on or after this day (YYYY-MM-DD)")
+    cmd.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                     help="processes reading pages (default: one per core)")
+    cmd.add_argument("-o", "--output", help="JSON Lines file of the articles and comments")
+    cmd.add_argument("--index", action="store_true", help="index into Elasticsearch (ELASTICSEARCH_URL)")
+    cmd.add_argument("--rescope", action="store_true",
+                     help="judge the articles that were out of scope again with today's terms; those now in scope "
+                     "come into the corpus with their comments")
+    cmd.add_argument("--terms", help="terms file to tag with (default: CORPUS_TOPIC_TERMS_FILE, else the shipped one)")
+    cmd.add_argument("--no-progress", action="store_true", help="no progress bar (it shows only on a terminal anyway)")
+    cmd.set_defaults(handler=_command)
+
+
+def _command(args: Any, io: Any) -> int:
+    from corpus.archive.middleware import archive_dir
+
+    if args.workers < 1:
+        raise ValueError("--workers must be 1 or more")
+    paths = args.paths or [archive_dir()]
+    summary = reprocess(paths, outlets=parse_outlets(args.outlets), since=args.since, workers=args.workers,
+                        output=args.output, index=args.index, rescope=args.rescope, terms=args.terms,
+                        progress=False if args.no_progress else None)
+    for line in summary.lines():
+        print(line, file=io.stdout)
+    return 1 if summary.errors and not (summary.articles or summary.offtopic) else 0
