@@ -108,7 +108,9 @@ CORPUS_ARCHIVE_DIR = _env("CORPUS_ARCHIVE_DIR", "")
 CORPUS_ARCHIVE_MAX_BYTES = _env_int("CORPUS_ARCHIVE_MAX_BYTES", 1 << 30)
 # CORPUS_ARCHIVE_COMPRESSION (int 1-9, default 1): the gzip level of each record. Measured on the real
 #   pages of ../shared/eval: level 1 costs 1.8 ms a page and keeps 22% of the bytes, level 6 5 ms
-#   and 18.6%, level 9 9 ms and 18.5%. Example: -s CORPUS_ARCHIVE_COMPRESSION=6
+#   and 18.6%, level 9 9 ms and 18.5%. A response whose body the server already compressed
+#   (Content-Encoding) is stored as it is (level 0): it would not shrink again.
+#   Example: -s CORPUS_ARCHIVE_COMPRESSION=6
 CORPUS_ARCHIVE_COMPRESSION = _env_int("CORPUS_ARCHIVE_COMPRESSION", 1)
 # CORPUS_STATE_FILE (str path, default "" = <CORPUS_OUTPUT_DIR>/state.sqlite): the local store
 #   of seen articles, their versions and written comments, used when no Elasticsearch is set.

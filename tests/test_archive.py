@@ -143,6 +143,24 @@ def test_the_provenance_points_at_the_exact_record(tmp_path):
     assert content == b"<html><body><p>Seoul und Peking</p></body></html>"  # decoded on reading
 
 
+def test_a_body_the_server_compressed_is_stored_as_it_came_and_others_are_compressed(tmp_path):
+    writer = ArchiveWriter(tmp_path, "demo")
+    text = b"<html><body>" + b"<p>Nordkorea und Russland</p>" * 2000 + b"</body></html>"
+    encoded = gzip.compress(text)
+    url = "https://example.org/a"
+    sent = writer.write_exchange(url, Request(url), page(url, encoded, {"Content-Type": "text/html",
+                                                                         "Content-Encoding": "gzip"}))
+    plain = writer.write_exchange(url, Request(url), page(url, text))
+    writer.close()
+    # stored blocks: the member holds the gzip body as it came, not deflated a second time
+    assert sent.length > len(encoded) and encoded in gzip.decompress(
+        (tmp_path / sent.file).read_bytes()[sent.offset:sent.offset + sent.length])
+    assert plain.length < len(text) // 10  # deflated at CORPUS_ARCHIVE_COMPRESSION
+    assert record_at(tmp_path, sent.as_dict())[1] == record_at(tmp_path, plain.as_dict())[1] == text
+    checked = warcio("check", "-v", str(tmp_path / sent.file))
+    assert checked.returncode == 0 and "fail" not in checked.stdout.lower()
+
+
 def test_a_page_the_browser_rendered_is_a_resource_marked_as_such(tmp_path):
     writer = ArchiveWriter(tmp_path, "demo")
     url = "https://example.org/js/artikel"

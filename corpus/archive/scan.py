@@ -38,7 +38,9 @@ class FileInfo:
     fetched_base: str = ""  # where the pages were fetched from (a mirror), when not the outlet's
     crawl_run: str | None = None
     comments: bool = True  # whether the crawl read reader comments
-    corpus: bool = False  # written by this project's crawler (its pages carry metadata records)
+    # written by this project's crawler with metadata records that name its article and comment pages (files
+    # of other crawlers, and of this one before it wrote them, have none: their pages judge themselves)
+    roles: bool = False
 
 
 @dataclass
@@ -139,7 +141,7 @@ def scan_file(path: Path, counts: Counter[str]) -> tuple[FileInfo, list[Entry]]:
                         fetched_base=values.get("corpus-fetched-base-url", ""),
                         crawl_run=values.get("corpus-crawl-run") or None,
                         comments=values.get("corpus-comments", "true") != "false",
-                        corpus="corpus-outlet-base-url" in values)
+                        roles="corpus-crawl-run" in values)
                 elif kind == "metadata" and (headers.get_header("Content-Type") or "").startswith("application/json"):
                     target = headers.get_header("WARC-Concurrent-To")
                     try:
@@ -195,7 +197,7 @@ def scan(files: list[Path], *, outlets: set[str] | None = None, since: date | No
         counts["files"] += 1
         for entry in entries:
             role = entry.meta.get("role")
-            if info.corpus and role is None:
+            if info.roles and role is None:
                 continue  # a feed, listing, sitemap or robots.txt of a crawl
             if not _is_page(entry):
                 continue

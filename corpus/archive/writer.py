@@ -11,7 +11,8 @@ as a ``resource`` record of the rendered HTML, marked ``WARC-Resource-Type: rend
 The response record holds the HTTP message as it arrived: status line, headers and the body
 before Scrapy decoded its content encoding (gzip, brotli ...); only ``Transfer-Encoding`` is
 dropped, as the body is already de-chunked. The payload digest is therefore the digest of
-what the server sent.
+what the server sent. Such a record is still a gzip member of its own, of stored blocks: the
+body does not shrink a second time.
 """
 
 from __future__ import annotations
@@ -104,13 +105,13 @@ class ArchiveWriter:
             self._file.close()
         self._file = self._writer = None
 
-    def _write(self, record: Any) -> tuple[int, int]:
+    def _write(self, record: Any, level: int | None = None) -> tuple[int, int]:
         assert self._file is not None and self._writer is not None
         offset = self._file.tell()
         self._buffer.seek(0)
         self._buffer.truncate()
         self._writer.write_record(record)
-        member = zlib.compressobj(self.compression, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+        member = zlib.compressobj(self.compression if level is None else level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
         self._file.write(member.compress(self._buffer.getvalue()) + member.flush())
         self._file.flush()
         length = self._file.tell() - offset
@@ -147,7 +148,10 @@ class ArchiveWriter:
         if request is not None and not rendered:
             self._write_request(writer, url, request, record_id, fetched_at)
         name = self.files[-1]
-        offset, length = self._write(record)
+        # a body the server already compressed (Content-Encoding: gzip, br ...) does not shrink again: its
+        # record is a gzip member of stored blocks (level 0), which costs a copy instead of a deflate pass
+        encoded = not rendered and bool(response.headers.get(b"Content-Encoding"))
+        offset, length = self._write(record, 0 if encoded else None)
         if metadata:
             body = json.dumps(metadata, ensure_ascii=False, sort_keys=True).encode("utf-8")
             self._write(writer.create_warc_record(
