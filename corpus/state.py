@@ -157,6 +157,19 @@ class LocalState:
                     found[row[0]] = Known(row[1], row[2], row[3], row[4])
         return found
 
+    def stored(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Title, teaser, body and date of the kept articles among ``ids`` (what a reprocess compares)."""
+        found: dict[str, dict[str, Any]] = {}
+        with self._lock:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                for article_id, title, teaser, body, published in self.db.execute(
+                        f"SELECT id, title, teaser, body, published_at FROM articles WHERE id IN ({marks}) "
+                        "AND dropped IS NULL", chunk):
+                    found[article_id] = {"title": title, "teaser": teaser, "body": body, "published_at": published}
+        return found
+
     @staticmethod
     def _row(values: tuple[Any, ...]) -> tuple[Any, ...]:
         """SQLite refuses text that is not valid Unicode: a lone surrogate becomes U+FFFD instead of an error."""

@@ -359,11 +359,8 @@ class _Corpus:
             return found
         for article_id, known in self.local.lookup(ids).items():
             found[article_id] = {"dropped": known.dropped, "content_hash": known.content_hash}
-        marks = ",".join("?" * len(ids))
-        for article_id, title, teaser, body, published in self.local.db.execute(
-                f"SELECT id, title, teaser, body, published_at FROM articles WHERE id IN ({marks}) "
-                "AND dropped IS NULL", ids):
-            found[article_id].update(title=title, teaser=teaser, body=body, published_at=published)
+        for article_id, fields in self.local.stored(ids).items():
+            found[article_id].update(fields)
         if self.es is not None:
             from elasticsearch import NotFoundError
 
