@@ -15,7 +15,7 @@ from spiders.cicero import CiceroParser
 from tests.conftest import FIXTURES, fixture_response, fixture_urls, make_spider
 from tests.pipelines import build_pipelines, run_pipelines
 
-DIFFERS = ("crawled_at", "crawl_run")  # when and by which run: the only fields two readings may differ in
+DIFFERS = ("crawled_at", "processed_at", "crawl_run")  # when and by which run: all two readings may differ in
 
 
 def crawled(name: str) -> tuple[dict, list[dict]]:
