@@ -158,3 +158,9 @@ class OffTopic:
 _OFFTOPIC_FIELDS = tuple(f for f in OffTopic.__dataclass_fields__ if f != "item_type")
 
 Item = Article | Comment
+
+
+def fields_of(item: Any) -> dict[str, Any]:
+    """An item's fields as a dict, shallow: the values themselves, not copies (``dataclasses.asdict`` copies
+    every list and dict, a cost per item that nothing that only reads or serialises them needs)."""
+    return {name: getattr(item, name) for name in item.__dataclass_fields__}

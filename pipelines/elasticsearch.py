@@ -23,6 +23,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 
 from corpus import signals
+from corpus.items import fields_of
 from corpus.runs import run_name
 from corpus.search.config import EsConfig
 from corpus.search.indexer import DeadLetter, Indexer
@@ -35,7 +36,7 @@ def _as_dict(item: Any) -> dict[str, Any]:
     # A shallow copy is enough (the document is serialised right away) and much cheaper
     # than dataclasses.asdict's deep copy, which ItemAdapter.asdict uses.
     if dataclasses.is_dataclass(item) and not isinstance(item, type):
-        return {f.name: getattr(item, f.name) for f in dataclasses.fields(item)}
+        return fields_of(item)
     return ItemAdapter(item).asdict()
 
 

@@ -24,12 +24,11 @@ wider one or other terms do.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
 
 from corpus import signals
 from corpus.config import CrawlSettings
 from corpus.feedstorage import flush_all
-from corpus.items import Article, Comment, OffTopic
+from corpus.items import Article, Comment, OffTopic, fields_of
 from corpus.normalize.urls import content_hash
 from corpus.search.config import EsConfig
 from corpus.state import LocalState, close_local_states, local_state
@@ -58,12 +57,12 @@ class StatePipeline(BasePipeline):
     def process_item(self, item: Article | Comment | OffTopic) -> Article | Comment | OffTopic:
         if isinstance(item, OffTopic):
             if item.id and self.seen is not None:
-                self.seen.record_seen(asdict(item), terms=item.terms_digest or "")
+                self.seen.record_seen(fields_of(item), terms=item.terms_digest or "")
             return item
         if self.local is None:
             return item
         if isinstance(item, Article):
-            version, previous = self.local.record_article(asdict(item))
+            version, previous = self.local.record_article(fields_of(item))
             item.version = version
             if previous is not None:
                 item.modified_at = item.modified_at or item.crawled_at
