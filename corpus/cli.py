@@ -484,10 +484,11 @@ def build_parser() -> argparse.ArgumentParser:
                       ).set_defaults(handler=lambda args, io: asyncio.run(_es_setup()))
     es_sub.add_parser("status", help="cluster health and documents per index"
                       ).set_defaults(handler=lambda args, io: asyncio.run(_es_status()))
-    from corpus.archive import prune, reprocess
+    from corpus.archive import ccnews, prune, reprocess
 
     prune.add_parser(sub)
     reprocess.add_parser(sub)
+    ccnews.add_parser(sub)
     index = sub.add_parser(
         "index",
         help="index a JSON Lines file (crawl output or dead-letter file) into Elasticsearch",

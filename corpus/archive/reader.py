@@ -52,24 +52,24 @@ def read_source(directory: str | Path, where: dict[str, Any]) -> Source:
         raise ArchiveError(f"{path} at {where.get('offset')}: no WARC record ({type(exc).__name__}: {exc})") from None
     if record_id != where.get("record_id"):
         raise ArchiveError(f"{path} at {where.get('offset')}: record {record_id}, not {where.get('record_id')}")
-    if digest and not _matches(digest, raw):
+    if digest and not matches_digest(digest, raw):
         raise ArchiveError(f"{path}: record {record_id} no longer matches its digest {digest}")
     http = record.http_headers
-    body = _decoded(raw, http.get_header("Content-Encoding") if http else None)
+    body = decoded_body(raw, http.get_header("Content-Encoding") if http else None)
     return Source(url=record.rec_headers.get_header("WARC-Target-URI"),
                   fetched_at=record.rec_headers.get_header("WARC-Date"), record_type=record.rec_type,
                   status=http.get_statuscode() if http else None, http_headers=list(http.headers) if http else [],
                   body=body)
 
 
-def _matches(digest: str, payload: bytes) -> bool:
+def matches_digest(digest: str, payload: bytes) -> bool:
     algorithm, _, value = digest.partition(":")
     if algorithm.lower() != "sha1":
         return True  # another algorithm: not checked here
     return base64.b32encode(hashlib.sha1(payload).digest()).decode() == value.upper()
 
 
-def _decoded(payload: bytes, encoding: str | None) -> bytes:
+def decoded_body(payload: bytes, encoding: str | None) -> bytes:
     """The body as the crawl parsed it: the content encoding the server applied undone."""
     import gzip
     import zlib

@@ -31,6 +31,7 @@ import asyncio
 import concurrent.futures
 import logging
 import multiprocessing
+import os
 import sys
 from collections import Counter, deque
 from collections.abc import Iterator
@@ -150,6 +151,29 @@ def _warm() -> None:
 
 def read_task(task: Task) -> Result:
     """One archived article page and its comment pages, read as the crawl read them."""
+    entry, info = task.article, task.info
+    try:
+        response = _response(entry)
+    except ArchiveError as exc:
+        return Result(entry.url, task.pages, info.crawl_run or info.path, error=str(exc))
+    comment_pages = ((_response(further), further.where) for further in task.comment_pages)
+    return read_page(response, info, entry.where, hints=entry.meta, comment_pages=comment_pages,
+                     pages=task.pages, source=info.source)
+
+
+def read_page(response: Any, info: FileInfo, where: dict[str, Any], *, hints: dict[str, Any] | None = None,
+              comment_pages: Iterator[tuple[Any, dict[str, Any]]] | None = None, pages: int = 1,
+              source: str = "crawl") -> Result:
+    """An archived article page (a Scrapy response), and the comment pages the crawl read for it, read as the
+    crawl read them: the article and its comments after the processing pipelines, or why there are none.
+
+    Args:
+        info: the crawl that archived it (outlet, base URLs, crawl run, whether comments were read).
+        where: the item's ``archive`` reference (``fetched_at`` is its fetch time).
+        hints: the article page's metadata (a news sitemap's date and title).
+        comment_pages: (response, archive reference) of each further comment page, in order.
+        source: the items' ``source`` (``crawl``, ``ccnews``, ``wayback``).
+    """
     from corpus.build import fetched_time, read_article
     from corpus.commentpages import page_comments
     from corpus.config import CrawlSettings
@@ -158,20 +182,18 @@ def read_task(task: Task) -> Result:
     from corpus.outlethealth import OutletHealth
     from corpus.responses import article_page, count_extraction, judge_page
 
-    entry, info = task.article, task.info
-    result = Result(entry.url, task.pages, info.crawl_run or info.path)
+    result = Result(response.url, pages, info.crawl_run or info.path)
     stats = _Stats()
     result.stats = stats
     try:
-        response = _response(entry)
         page = article_page(response, stats)
         if page is None:
             result.skipped = "not a readable HTML page"
             return result
-        host = urlsplit(entry.url).hostname or ""
+        host = urlsplit(response.url).hostname or ""
         spider, urls = _outlet(info, host)
         parser = spider.parser if spider is not None else OutletParser
-        outlet = info.spider or (spider.name if spider is not None else host)
+        outlet = spider.name if spider is not None else (info.spider or host)
         outlet_base = info.outlet_base or (spider.base_url if spider is not None else "")
         fetched_base = info.fetched_base or outlet_base
 
@@ -181,28 +203,29 @@ def read_task(task: Task) -> Result:
             return url
 
         read = read_article(page, parser, outlet=outlet, outlet_name=getattr(spider, "outlet_name", None) or None,
-                            own_url=own_url, hints=entry.meta, crawled_at=fetched_time(entry.fetched_at),
+                            own_url=own_url, hints=hints, crawled_at=fetched_time(where.get("fetched_at")),
                             crawl_run=info.crawl_run)
-        url_is_article = bool(urls is not None and urls(entry.url))
+        url_is_article = bool(urls is not None and urls(response.url))
         if not judge_page(page, read, url_is_article, None, OutletHealth(), stats):
             result.skipped = "not an article"
             return result
         count_extraction(read, page, stats)
         article = read.article
-        article.archive = entry.where
+        article.archive, article.source = where, source
         comments: list[Comment] = []
         if info.comments:
             limit = CrawlSettings.from_settings(_runner().settings).max_comments
             comments, _ = page_comments(read.comments, article, [], outlet=outlet, max_comments=limit,
-                                        archive=entry.where, crawl_run=info.crawl_run)
-            for further in task.comment_pages:
-                more = _response(further)
+                                        archive=where, crawl_run=info.crawl_run)
+            for more, more_where in comment_pages or ():
                 reader = CommentReader(Page(more.url, more.text), parser)
                 new, _ = page_comments(reader, article, comments, outlet=outlet, max_comments=limit,
-                                       archive=further.where, crawl_run=info.crawl_run)
+                                       archive=more_where, crawl_run=info.crawl_run)
                 if not new:  # the crawl stopped here too (a page that repeats earlier ones)
                     break
                 comments += new
+        for comment in comments:
+            comment.source = source
         article.comment_count = len(comments) if info.comments else None
         outcomes = _runner().run([article, *comments])
     except ArchiveError as exc:
@@ -332,6 +355,11 @@ class _Output:
         self._exporter.export_item(item)
         self.lines += 1
 
+    def flush(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+
     def close(self) -> None:
         if self._exporter is not None:
             self._exporter.finish_exporting()
@@ -395,6 +423,30 @@ class _Corpus:
             self.es.close()
 
 
+def settings_for(*, index: bool, terms: str | None) -> tuple[Any, dict[str, Any]]:
+    """The settings items are read and stored with, and the overrides that make them (for worker processes):
+    ``terms`` as the terms file, the Elasticsearch pipeline only with ``index``.
+
+    Raises:
+        ValueError: no such terms file, or ``index`` without Elasticsearch configured.
+    """
+    from corpus.runner import project_settings
+    from corpus.search.config import EsConfig
+
+    overrides: dict[str, Any] = {}
+    if terms:
+        if not Path(terms).is_file():
+            raise ValueError(f"--terms {terms}: no such file")
+        overrides["CORPUS_TOPIC_TERMS_FILE"] = str(Path(terms).resolve())
+    base = project_settings()
+    if index and not EsConfig.from_settings(base).enabled:
+        raise ValueError("--index needs Elasticsearch: set ELASTICSEARCH_URL (or CORPUS_ES_HOSTS)")
+    if not index:  # the JSON Lines output only, even where Elasticsearch is configured
+        overrides["ITEM_PIPELINES"] = {**base.getdict("ITEM_PIPELINES"),
+                                       "pipelines.elasticsearch.ElasticsearchPipeline": None}
+    return project_settings(**overrides), overrides
+
+
 def reprocess(paths: list[str], *, outlets: set[str] | None = None, since: date | None = None, workers: int = 1,
               output: str | None = None, index: bool = False, rescope: bool = False, terms: str | None = None,
               progress: bool | None = None, err: TextIO | None = None) -> Summary:
@@ -403,136 +455,153 @@ def reprocess(paths: list[str], *, outlets: set[str] | None = None, since: date 
     Raises:
         ValueError: no WARC files, or ``index`` without Elasticsearch configured.
     """
-    from corpus.runner import project_settings
-    from corpus.search.config import EsConfig
+    from tqdm import tqdm
 
     err = err or sys.stderr
-    overrides: dict[str, Any] = {}
-    if terms:
-        if not Path(terms).is_file():
-            raise ValueError(f"--terms {terms}: no such file")
-        overrides["CORPUS_TOPIC_TERMS_FILE"] = str(Path(terms).resolve())
-    base = project_settings()
-    es_config = EsConfig.from_settings(base)
-    if index and not es_config.enabled:
-        raise ValueError("--index needs Elasticsearch: set ELASTICSEARCH_URL (or CORPUS_ES_HOSTS)")
-    if not index:  # the JSON Lines output only, even where Elasticsearch is configured
-        overrides["ITEM_PIPELINES"] = {**base.getdict("ITEM_PIPELINES"),
-                                       "pipelines.elasticsearch.ElasticsearchPipeline": None}
+    settings, overrides = settings_for(index=index, terms=terms)
     files = archive_files(paths)
     tasks, counts = scan(files, outlets=outlets, since=since)
-    summary = Summary(files=len(files), indexed=index)
-    settings = project_settings(**overrides)
-    from corpus.paths import data_dir
-    from corpus.runs import new_run_name
-
-    run = new_run_name()
-    data = data_dir(settings.get("CORPUS_OUTPUT_DIR"))
-    out_path = Path(output) if output else (None if index else data / "reprocess" / f"{run}.jsonl")
-    offtopic_path = data / "offtopic" / "reprocess" / f"{run}.jsonl"
+    summary = Summary(files=len(files), indexed=index, errors=counts["damaged files"])
     total = sum(task.pages for task in tasks)
     print(f"reprocess: {len(tasks)} article pages ({total} pages with their comment pages) in {len(files)} "
           f"WARC file{'s' if len(files) != 1 else ''}; {max(1, workers)} worker{'s' if workers > 1 else ''}",
           file=err)
-    if counts["damaged files"]:
-        summary.errors += counts["damaged files"]
     work = _Work(tasks, workers, Options(settings=overrides))
+
+    async def run() -> None:
+        store = Store(settings, summary, name="reprocess", rescope=rescope, index=index, output=output)
+        bar = tqdm(total=total, unit="page", desc="reprocess", disable=None if progress is None else not progress,
+                   file=err)
+        await store.open()
+        try:
+            for chunk in work:
+                batch = await asyncio.wrap_future(chunk) if isinstance(chunk, concurrent.futures.Future) else chunk
+                await store.add(batch)
+                bar.update(sum(result.pages for result in batch))
+        finally:
+            bar.close()
+            await store.close()
+
     try:
-        asyncio.run(_store(work, settings, summary, rescope=rescope, index=index, out_path=out_path,
-                           offtopic_path=offtopic_path, total=total, progress=progress, err=err))
+        asyncio.run(run())
     finally:
         work.close()
     return summary
 
 
-async def _store(work: _Work, settings: Any, summary: Summary, *, rescope: bool, index: bool,
-                 out_path: Path | None, offtopic_path: Path, total: int, progress: bool | None, err: TextIO) -> None:
-    from tqdm import tqdm
+class Store:
+    """Where read pages go: the scope decision (see the module docstring), the storage pipelines (the local
+    state; Elasticsearch with ``index``), the JSON Lines output and the light records' file.
 
-    from corpus.runner import ItemRunner
-    from corpus.search.config import EsConfig
-    from corpus.state import local_state
+    Args:
+        name: the job (``reprocess``, ``ccnews``): the default output is ``<data>/<name>/<run>.jsonl``,
+            the light records go to ``<data>/offtopic/<name>/<run>.jsonl``.
+        output: the JSON Lines file (default: the one above unless ``index``).
+    """
 
-    spider = SimpleNamespace(name="reprocess", scope="in", args=SimpleNamespace(incremental=False))
-    storage = ItemRunner(settings, spider=spider, storage=True, processing=False)
-    corpus = _Corpus(local_state(settings), EsConfig.from_settings(settings) if index else None)
-    output, offtopic = _Output(out_path), _Output(offtopic_path)
-    brought_in: list[str] = []
-    seen: set[tuple[str, str, str]] = set()  # (crawl run, item type, id): a crawl wrote each item once
-    bar = tqdm(total=total, unit="page", desc="reprocess", disable=None if progress is None else not progress,
-               file=err)
-    await storage.open()
-    try:
-        for chunk in work:
-            batch: list[Result] = await asyncio.wrap_future(chunk) if isinstance(chunk, concurrent.futures.Future) \
-                else chunk
-            previous = corpus.previous([r.article.id for r in batch if r.article is not None and r.article.id])
-            for result in batch:
-                bar.update(result.pages)
-                summary.pages += result.pages
-                if result.article is not None:
-                    key = (result.run, "article", result.article.id or "")
-                    if key in seen:  # the crawl fetched it twice and wrote it once (its dedupe pipeline)
-                        summary.skipped["repeated in its crawl"] += 1
-                        continue
-                    seen.add(key)
-                await _store_one(result, previous, storage, output, offtopic, summary, rescope, brought_in)
-        if brought_in:  # before the close, which commits the local state
-            corpus.forget_offtopic(brought_in)
-    finally:
-        await storage.close()
-        corpus.close()
-        bar.close()
-        output.close()
-        offtopic.close()
-    summary.output = str(out_path) if out_path is not None and output.lines else None
-    summary.offtopic_output = str(offtopic_path) if offtopic.lines else None
+    def __init__(self, settings: Any, summary: Summary, *, name: str, rescope: bool, index: bool,
+                 output: str | None) -> None:
+        from corpus.paths import data_dir
+        from corpus.runner import ItemRunner
+        from corpus.runs import new_run_name
+        from corpus.search.config import EsConfig
+        from corpus.state import local_state
 
+        run = new_run_name()
+        data = data_dir(settings.get("CORPUS_OUTPUT_DIR"))
+        self.out_path = Path(output) if output else (None if index else data / name / f"{run}.jsonl")
+        self.offtopic_path = data / "offtopic" / name / f"{run}.jsonl"
+        self.summary, self.rescope = summary, rescope
+        spider = SimpleNamespace(name=name, scope="in", args=SimpleNamespace(incremental=False))
+        self.storage = ItemRunner(settings, spider=spider, storage=True, processing=False)
+        self.corpus = _Corpus(local_state(settings), EsConfig.from_settings(settings) if index else None)
+        self.output, self.offtopic = _Output(self.out_path), _Output(self.offtopic_path)
+        self.brought_in: list[str] = []
+        self.seen: set[tuple[str, str, str]] = set()  # (crawl run, item type, id): a crawl wrote each item once
 
-async def _store_one(result: Result, previous: dict[str, dict[str, Any]], storage: Any, output: _Output,
-                     offtopic: _Output, summary: Summary, rescope: bool, brought_in: list[str]) -> None:
-    if result.error:
-        summary.errors += 1
-        logger.error("%s: %s", result.url, result.error)
-        return
-    if result.article is None:
-        summary.skipped[result.skipped or "not written"] += 1
-        return
-    article = result.article
-    before = previous.get(article.id or "")
-    dropped = before is not None and before.get("dropped") is not None
-    if before is None or (dropped and rescope):
-        keep = bool(article.in_scope)  # today's terms decide
-    else:
-        keep = not dropped  # the crawl's decision stands
-    if not keep:
-        outcome = await storage.process(OffTopic.of(article))
-        if not outcome.dropped:
-            offtopic.write(outcome.item)
-            summary.offtopic += 1
-        return
-    if dropped:
-        brought_in.append(article.id or "")
-        summary.brought_in += 1
-        before = None
-    if before is None:
-        summary.new += 1
-    else:
-        changed = [name for name in COMPARED if name in before and before[name] != getattr(article, name)]
-        summary.fields.update(changed)
-        if changed:
-            summary.changed += 1
+    async def open(self) -> None:
+        await self.storage.open()
+
+    async def add(self, batch: list[Result]) -> None:
+        """Store the results of some pages, in order."""
+        previous = self.corpus.previous([r.article.id for r in batch if r.article is not None and r.article.id])
+        for result in batch:
+            self.summary.pages += result.pages
+            if result.article is not None:
+                key = (result.run, "article", result.article.id or "")
+                if key in self.seen:  # the crawl fetched it twice and wrote it once (its dedupe pipeline)
+                    self.summary.skipped["repeated in its crawl"] += 1
+                    continue
+                self.seen.add(key)
+            await self._one(result, previous)
+
+    async def checkpoint(self) -> None:
+        """Everything added so far is written: the outputs flushed, Elasticsearch's buffer sent, the state committed."""
+        for output in (self.output, self.offtopic):
+            output.flush()
+        for pipeline in self.storage.pipelines:
+            checkpoint = getattr(pipeline, "checkpoint", None)
+            if checkpoint is not None:
+                done = checkpoint()
+                if asyncio.iscoroutine(done):
+                    await done
+
+    async def close(self) -> None:
+        try:
+            if self.brought_in:  # before the close, which commits the local state
+                self.corpus.forget_offtopic(self.brought_in)
+        finally:
+            await self.storage.close()
+            self.corpus.close()
+            self.output.close()
+            self.offtopic.close()
+        self.summary.output = str(self.out_path) if self.out_path is not None and self.output.lines else None
+        self.summary.offtopic_output = str(self.offtopic_path) if self.offtopic.lines else None
+
+    async def _one(self, result: Result, previous: dict[str, dict[str, Any]]) -> None:
+        summary = self.summary
+        if result.error:
+            summary.errors += 1
+            logger.error("%s: %s", result.url, result.error)
+            return
+        if result.article is None:
+            summary.skipped[result.skipped or "not written"] += 1
+            return
+        article = result.article
+        before = previous.get(article.id or "")
+        dropped = before is not None and before.get("dropped") is not None
+        if before is None or (dropped and self.rescope):
+            keep = bool(article.in_scope)  # today's terms decide
         else:
-            summary.unchanged += 1
-    for item in (article, *result.comments):
-        outcome = await storage.process(item)
-        if outcome.dropped:
-            continue
-        output.write(outcome.item)
-        if isinstance(item, Article):
-            summary.articles += 1
+            keep = not dropped  # the earlier decision stands
+        if not keep:
+            outcome = await self.storage.process(OffTopic.of(article))
+            if not outcome.dropped:
+                self.offtopic.write(outcome.item)
+                summary.offtopic += 1
+            return
+        if dropped:
+            self.brought_in.append(article.id or "")
+            summary.brought_in += 1
+            before = None
+        if before is None:
+            summary.new += 1
         else:
-            summary.comments += 1
+            changed = [name for name in COMPARED if name in before and before[name] != getattr(article, name)]
+            summary.fields.update(changed)
+            if changed:
+                summary.changed += 1
+            else:
+                summary.unchanged += 1
+        for item in (article, *result.comments):
+            outcome = await self.storage.process(item)
+            if outcome.dropped:
+                continue
+            self.output.write(outcome.item)
+            if isinstance(item, Article):
+                summary.articles += 1
+            else:
+                summary.comments += 1
 
 
 def parse_outlets(value: str | None) -> set[str] | None:

@@ -41,6 +41,7 @@ class FileInfo:
     # written by this project's crawler with metadata records that name its article and comment pages (files
     # of other crawlers, and of this one before it wrote them, have none: their pages judge themselves)
     roles: bool = False
+    source: str = "crawl"  # where its pages came from: crawl, or ccnews for the records a CC-NEWS backfill kept
 
 
 @dataclass
@@ -141,7 +142,7 @@ def scan_file(path: Path, counts: Counter[str]) -> tuple[FileInfo, list[Entry]]:
                         fetched_base=values.get("corpus-fetched-base-url", ""),
                         crawl_run=values.get("corpus-crawl-run") or None,
                         comments=values.get("corpus-comments", "true") != "false",
-                        roles="corpus-crawl-run" in values)
+                        roles="corpus-crawl-run" in values, source=values.get("corpus-source") or "crawl")
                 elif kind == "metadata" and (headers.get_header("Content-Type") or "").startswith("application/json"):
                     target = headers.get_header("WARC-Concurrent-To")
                     try:

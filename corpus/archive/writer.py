@@ -161,6 +161,22 @@ class ArchiveWriter:
             "WARC-Block-Digest") or ""
         return Provenance(name, offset, length, record_id, digest, fetched_at)
 
+    def write_copy(self, record: Any, payload: bytes) -> Provenance:
+        """A copy of another archive's response record (warcio's, its payload read as ``payload``): the same
+        record id, date, target and HTTP headers; the provenance of the copy."""
+        writer = self._current()
+        headers = record.rec_headers
+        keep = {name: headers.get_header(name) for name in ("WARC-Record-ID", "WARC-Date", "WARC-IP-Address")
+                if headers.get_header(name)}
+        copy = writer.create_warc_record(headers.get_header("WARC-Target-URI"), "response",
+                                         payload=io.BytesIO(payload), length=len(payload),
+                                         http_headers=record.http_headers, warc_headers_dict=keep)
+        name = self.files[-1]
+        offset, length = self._write(copy)
+        digest = copy.rec_headers.get_header("WARC-Payload-Digest") or ""
+        return Provenance(name, offset, length, copy.rec_headers.get_header("WARC-Record-ID"), digest,
+                          copy.rec_headers.get_header("WARC-Date"))
+
     def _write_request(self, writer: WARCWriter, url: str, request: Any, response_id: str, date: str) -> None:
         parts = urlsplit(url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")

@@ -232,9 +232,10 @@ class EsStore:
     def get(self, ident: str) -> dict[str, Any] | None:
         from elasticsearch import NotFoundError
 
-        for comments in (False, True):
+        # articles, comments, and the light records of articles out of scope (their page is archived too)
+        for index in (self._index(False), self._index(True), self.config.alias("offtopic")):
             try:
-                found = self.client.get(index=self._index(comments), id=ident)
+                found = self.client.get(index=index, id=ident)
             except NotFoundError:
                 continue
             return {**found["_source"], "id": found["_id"]}

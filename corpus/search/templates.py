@@ -57,6 +57,8 @@ _KEYWORD = {"type": "keyword", "ignore_above": 1024}
 _ARCHIVE: dict[str, Any] = {"properties": {
     "file": {"type": "keyword"}, "offset": {"type": "long"}, "length": {"type": "long"},
     "record_id": {"type": "keyword"}, "payload_digest": {"type": "keyword"}, "fetched_at": {"type": "date"},
+    # for a record copied from a public archive (CC-NEWS): its file there and its offset in it
+    "source_file": {"type": "keyword"}, "source_offset": {"type": "long"},
 }}
 _DATE = {"type": "date", "format": DATE_FORMAT}
 _RAW = {"type": "keyword", "index": False, "doc_values": False}
