@@ -36,11 +36,9 @@ TARGET = 1.8
 
 def build(root: Path, files: int, records: int) -> tuple[list[str], int, int]:
     """The month's files: their paths, their bytes, and the outlets' pages among the records."""
-    from tests.ccnews_site import other_pages, outlet_pages, write_listing, write_warc
+    from tests.ccnews_site import Capture, _page, _truth, other_pages, outlet_pages, write_listing, write_warc
 
     outlets, others = outlet_pages(), other_pages()
-    from tests.ccnews_site import Capture, _page, _truth
-
     foreign = [Capture(r["url"], _page(r)) for r in _truth("dev")]  # every eval page, most not the outlets'
     names = [f"CC-NEWS-20230907{n:06d}-{n:05d}.warc.gz" for n in range(files)]
     paths = write_listing(root, 2023, 9, names)

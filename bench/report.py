@@ -42,6 +42,8 @@ def benchmarks(pages: int, urls: int) -> list[tuple[str, list[str], str | None]]
         ("Reprocessing the web archive: corpus reprocess with 1 and 2 workers against corpus extract --batch",
          [python, "bench/reprocess.py", "--rounds", "2"],
          None if EVAL.is_dir() else f"the evaluation set {EVAL} is not there"),
+        ("Reading CC-NEWS: corpus backfill ccnews with 1 and 2 workers over a local data host",
+         [python, "bench/ccnews.py"], None if EVAL.is_dir() else f"the evaluation set {EVAL} is not there"),
         ("German dates: the fast path against dateparser",
          [python, "bench/dates.py"], None),
         ("Soak: three crawls through random bulk faults (index ∪ dead-letter = output)",

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import io
 import logging
 import multiprocessing
 import os
@@ -208,7 +209,8 @@ def read_file(path: str, attempts: int = 3) -> FileResult:
             if response.status != 200:
                 result.error = f"{url}: HTTP {response.status}"
                 return result
-            _read_records(response, path, result)
+            # large reads: warcio asks for small pieces, each a call through urllib3 otherwise
+            _read_records(io.BufferedReader(response, 1 << 20), path, result)
             return result
         except (urllib3.exceptions.ProtocolError, urllib3.exceptions.ReadTimeoutError, ConnectionError) as exc:
             if attempt == attempts:
