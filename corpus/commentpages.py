@@ -136,7 +136,8 @@ class CommentPages:
                   pages: int, visited: tuple[str, ...]) -> Iterator[Any]:
         """Follow the next comment page, or emit the article with its comments."""
         spider = self.spider
-        next_href = reader.next_page() if spider.args.comments else None
+        # a capture of the Wayback Machine shows the comments of its day; further pages would be today's
+        next_href = reader.next_page() if spider.args.comments and spider.mode != "wayback" else None
         if next_href:
             url = response.urljoin(next_href.strip()).split("#", 1)[0]
             if pages >= spider.args.max_comment_pages:

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from corpus.tz import BERLIN
 
@@ -25,12 +25,17 @@ class CrawlArgs(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    mode: Literal["recent", "backfill"] = Field(
-        "recent", description="recent: feeds and section fronts; backfill: listings and sitemap"
+    mode: Literal["recent", "backfill", "wayback"] = Field(
+        "recent", description="recent: feeds and section fronts; backfill: listings and sitemap; wayback: the "
+        "Wayback Machine's captures of the sections' pages between since and until"
     )
     since: date | None = Field(
         None, description="backfill: stop paging listings at teasers older than this (YYYY-MM-DD, or "
         "30d for 30 days before today, as scheduled backfills use it)"
+    )
+    until: date | None = Field(None, description="wayback: the last day of captures (YYYY-MM-DD; default: today)")
+    wayback_url: str = Field(
+        "https://web.archive.org", description="wayback: the Wayback Machine's address (a local copy for tests)"
     )
     max_pages: int = Field(
         50, ge=1, le=100_000, description="at most this many pages per listing (backfill), and this many "
@@ -71,6 +76,22 @@ class CrawlArgs(BaseModel):
         if isinstance(value, str) and re.fullmatch(r"\d{1,4}d", value.strip()):
             return datetime.now(BERLIN).date() - timedelta(days=int(value.strip()[:-1]))
         return value
+
+    @model_validator(mode="after")
+    def _wayback_needs_since(self) -> CrawlArgs:
+        if self.mode == "wayback" and self.since is None:
+            raise ValueError("mode=wayback needs since=YYYY-MM-DD (the first day of captures)")
+        if self.since is not None and self.until is not None and self.until < self.since:
+            raise ValueError("until is before since")
+        return self
+
+    @field_validator("wayback_url")
+    @classmethod
+    def _check_wayback_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("wayback_url must be an http(s) address such as https://web.archive.org")
+        return value.rstrip("/")
 
     @field_validator("base_url")
     @classmethod

@@ -216,6 +216,9 @@ CORPUS_ES_OUTAGE_PAUSE = _env_float("CORPUS_ES_OUTAGE_PAUSE", 30.0)
 CORPUS_ES_DEADLETTER_DIR = _env("CORPUS_ES_DEADLETTER_DIR", "")
 
 # --- Politeness -----------------------------------------------------------------------
+# DOWNLOAD_SLOTS (Scrapy's): the Wayback Machine (mode=wayback) gets two requests at once at most and a
+#   second between them; its Retry-After is honoured (corpus/backoff.py).
+DOWNLOAD_SLOTS = {"web.archive.org": {"concurrency": 2, "delay": 1.0}}
 # ROBOTSTXT_OBEY (bool, default True): honour robots.txt.
 ROBOTSTXT_OBEY = True
 # USER_AGENT (str): who we are. Example: CORPUS_USER_AGENT="corpus-crawler (+mailto:me@example.org)"

@@ -24,7 +24,7 @@ from urllib.parse import urljoin, urlsplit
 
 import scrapy
 
-from corpus import discovery
+from corpus import discovery, wayback
 from corpus import stats as names
 from corpus.archive.middleware import PAGE_ROLE, archived
 from corpus.build import fetched_time, read_article
@@ -32,8 +32,9 @@ from corpus.commentpages import CommentPages
 from corpus.config import CrawlSettings
 from corpus.crawlargs import CrawlArgs, validate_args
 from corpus.done import errback_output
-from corpus.extract import OutletParser
-from corpus.finder import SOURCE, Link, LinkFinder
+from corpus.extract import OutletParser, Page
+from corpus.finder import SOURCE, Link, LinkFinder, article_url
+from corpus.items import Comment
 from corpus.outlethealth import OutletHealth
 from corpus.responses import article_page, count_extraction, count_failure, judge_page
 from corpus.runs import run_name
@@ -101,6 +102,8 @@ class OutletSpider(scrapy.Spider):
         # the site's domain without "www.", so feeds on sub-domains (rss.dw.com) are allowed too
         self.domain = (urlsplit(self.origin).hostname or "").removeprefix("www.")
         self.allowed_domains = [self.domain]
+        if self.args.mode == "wayback":  # the captures come from the Wayback Machine's host
+            self.allowed_domains.append(urlsplit(self.args.wayback_url).hostname or "")
         self.mode, self.scope = self.args.mode, self.args.scope
         self.article_urls = discovery.ArticleUrls(self.domain, self.article_path, self.deny)
         self.comment_pages = CommentPages(self)
@@ -132,6 +135,10 @@ class OutletSpider(scrapy.Spider):
                               cb_kwargs=cb_kwargs)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.mode == "wayback":
+            for prefix in wayback.prefixes(self):
+                yield self._request(self._cdx(prefix), self.parse_cdx, 5, prefix=prefix)
+            return
         if self.mode == "recent":
             for path in self.feeds:
                 yield self._request(self.url(path), self.parse_feed, 10)
@@ -192,6 +199,32 @@ class OutletSpider(scrapy.Spider):
             yield self._request(url, self.parse_sitemap, 0, depth=depth + 1)
         yield from self._articles(articles)
 
+    # --- the Wayback Machine (corpus/wayback.py) ------------------------------------------------
+    def _cdx(self, prefix: str, resume_key: str | None = None) -> str:
+        return wayback.cdx_url(self.args.wayback_url, prefix, self.args.since or self.today(), self.args.until,
+                               resume_key)
+
+    def parse_cdx(self, response: Any, prefix: str) -> Iterator[scrapy.Request]:
+        """One page of the CDX API's captures under ``prefix`` -> the article captures, and the next page."""
+        try:
+            captures, resume_key = wayback.parse_cdx(response.body)
+        except ValueError as exc:
+            self.crawler.stats.inc_value(names.WAYBACK_BAD_CDX)
+            logger.error("CDX answer for %s unreadable: %s", prefix, exc)
+            return
+        self.crawler.stats.inc_value(names.WAYBACK_CAPTURES, len(captures))
+        candidates = {c.original: c for c in captures if self.is_article_url(c.original)}
+        links = self.finder.articles(list(candidates), "wayback", response.url, "CORPUS_MAX_LINKS_PER_PAGE")
+        by_page = {article_url(url): capture for url, capture in candidates.items()}
+        for url, meta in links:
+            capture = by_page.get(url)
+            if capture is not None:
+                yield scrapy.Request(wayback.capture_url(self.args.wayback_url, capture.timestamp, capture.original),
+                                     callback=self.parse_article, errback=self.on_error,
+                                     meta={**meta, PAGE_ROLE: "article"}, priority=1)
+        if resume_key:
+            yield self._request(self._cdx(prefix, resume_key), self.parse_cdx, 5, prefix=prefix)
+
     # --- articles, comments, errors -------------------------------------------------------------
     def parse_article(self, response: Any) -> Iterator[Any]:
         """Article page -> the :class:`~corpus.items.Article`, then its comments (all comment pages).
@@ -200,18 +233,30 @@ class OutletSpider(scrapy.Spider):
         if page is None:
             return
         where = archived(response)
+        capture = wayback.parse_capture_url(response.url) if self.mode == "wayback" else None
+        crawled_at = capture.captured_at if capture else fetched_time((where or {}).get("fetched_at"))
+        if capture is not None:  # the outlet's page as archive.org captured it: read at its own URL
+            page = Page(capture.original, page.html)
+            where = {**(where or {}), "capture_url": response.url, "captured_at": capture.captured_at}
         read = read_article(page, self.parser, outlet=self.name, outlet_name=self.outlet_name, own_url=self.unbase,
                             hints=response.request.meta if response.request is not None else {},
-                            crawled_at=fetched_time((where or {}).get("fetched_at")), crawl_run=run_name(self.crawler))
+                            crawled_at=crawled_at, crawl_run=run_name(self.crawler))
         source = response.meta.get(SOURCE) if response.request is not None else None
-        if not judge_page(page, read, self.is_article_url(response.url), source, self.health, self.crawler.stats):
+        if not judge_page(page, read, self.is_article_url(page.url), source, self.health, self.crawler.stats):
             return
         count_extraction(read, page, self.crawler.stats)
         read.article.archive = where
         if self.mode == "backfill" and discovery.older_than(read.article.published_raw, self.args.since):
             self.crawler.stats.inc_value(names.SKIPPED_OLDER_THAN_SINCE)
             return
-        yield from self.comment_pages.start(read.comments, read.article, response)
+        if capture is None:
+            yield from self.comment_pages.start(read.comments, read.article, response)
+            return
+        read.article.source = "wayback"
+        for item in self.comment_pages.start(read.comments, read.article, response):
+            if isinstance(item, Comment):  # the comments the captured page shows, from the same capture
+                item.source, item.archive, item.crawled_at = "wayback", where, capture.captured_at
+            yield item
 
     def parse_comment_page(self, response: Any, article: Any, comments: list[Any], pages: int,
                            visited: tuple[str, ...] = ()) -> Iterator[Any]:

@@ -43,6 +43,8 @@ SITEMAP_OLDER_THAN_WINDOW = key("sitemap", "older_than_window")
 SITEMAP_STOPPED_BUDGET = key("sitemap", "stopped_budget")
 SITEMAP_TOO_DEEP = key("sitemap", "too_deep")
 SKIPPED_OLDER_THAN_SINCE = key("skipped", "older_than_since")
+WAYBACK_CAPTURES = key("wayback", "captures")  # captures the CDX API listed
+WAYBACK_BAD_CDX = key("errors", "wayback_cdx")  # CDX answers that could not be read
 
 # reader comments
 COMMENTS_FOUND = key("comments", "found")

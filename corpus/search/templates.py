@@ -59,6 +59,8 @@ _ARCHIVE: dict[str, Any] = {"properties": {
     "record_id": {"type": "keyword"}, "payload_digest": {"type": "keyword"}, "fetched_at": {"type": "date"},
     # for a record copied from a public archive (CC-NEWS): its file there and its offset in it
     "source_file": {"type": "keyword"}, "source_offset": {"type": "long"},
+    # for a page read from the Wayback Machine (mode=wayback): the capture's URL and time
+    "capture_url": {"type": "keyword"}, "captured_at": {"type": "date"},
 }}
 _DATE = {"type": "date", "format": DATE_FORMAT}
 _RAW = {"type": "keyword", "index": False, "doc_values": False}
