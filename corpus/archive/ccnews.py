@@ -209,7 +209,9 @@ def read_file(path: str, attempts: int = 3) -> FileResult:
             if response.status != 200:
                 result.error = f"{url}: HTTP {response.status}"
                 return result
-            # large reads: warcio asks for small pieces, each a call through urllib3 otherwise
+            # large reads: warcio asks for small pieces, each a call through urllib3 otherwise (auto_close off:
+            # urllib3's documented setting for wrapping a response in io.BufferedReader, which reads to the end)
+            response.auto_close = False
             _read_records(io.BufferedReader(response, 1 << 20), path, result)
             return result
         except (urllib3.exceptions.ProtocolError, urllib3.exceptions.ReadTimeoutError, ConnectionError) as exc:
