@@ -40,7 +40,7 @@ def benchmarks(pages: int, urls: int) -> list[tuple[str, list[str], str | None]]
          [python, "bench/crawl.py", "--variants", "d"],
          None if EVAL.is_dir() else f"the evaluation set {EVAL} is not there"),
         ("Reprocessing the web archive: corpus reprocess with 1 and 2 workers against corpus extract --batch",
-         [python, "bench/reprocess.py", "--rounds", "2"],
+         [python, "bench/reprocess.py", "--copies", "4", "--rounds", "3"],
          None if EVAL.is_dir() else f"the evaluation set {EVAL} is not there"),
         ("Reading CC-NEWS: corpus backfill ccnews with 1 and 2 workers over a local data host",
          [python, "bench/ccnews.py"], None if EVAL.is_dir() else f"the evaluation set {EVAL} is not there"),
@@ -64,12 +64,19 @@ def main() -> int:
     ap.add_argument("--pages", type=int, default=2000, help="article pages of the crawl benchmark (default 2000)")
     ap.add_argument("--urls", type=int, default=20_000, help="URLs of the frontier benchmark (default 20000)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results.md")
+    ap.add_argument("--only", metavar="SCRIPT",
+                    help="run only the benchmarks of bench/SCRIPT.py and replace their sections in --out (each "
+                    "says when and at which commit it ran again)")
     args = ap.parse_args()
 
     began = time.monotonic()
     sections: list[str] = []
     failed: list[str] = []
-    for title, command, skipped in benchmarks(args.pages, args.urls):
+    chosen = [b for b in benchmarks(args.pages, args.urls)
+              if not args.only or Path(b[1][1]).stem == args.only.removesuffix(".py")]
+    if not chosen:
+        raise SystemExit(f"--only {args.only}: no such benchmark")
+    for title, command, skipped in chosen:
         shown = " ".join(["python", *command[1:]])
         if skipped:
             print(f"bench: skipped {shown}: {skipped}", file=sys.stderr)
@@ -80,13 +87,25 @@ def main() -> int:
         result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
         seconds = time.monotonic() - start
         print(f"bench: {shown}: exit {result.returncode} after {seconds:.0f} s", file=sys.stderr, flush=True)
-        text = f"## {title}\n\n`{shown}` (exit status {result.returncode}, {seconds:.0f} s)\n\n```\n"
+        again = (f", run again alone on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC at commit {git_commit()}"
+                 if args.only else "")
+        text = f"## {title}\n\n`{shown}` (exit status {result.returncode}, {seconds:.0f} s{again})\n\n```\n"
         text += result.stdout.rstrip() + "\n```\n"
         if result.returncode != 0:
             failed.append(shown)
             text += "\nLast lines of its log:\n\n```\n" + "\n".join(result.stderr.splitlines()[-30:]) + "\n```\n"
         sections.append(text)
 
+    if args.only:
+        text = args.out.read_text("utf-8")
+        for section in sections:
+            title = section.split("\n", 1)[0]
+            start = text.index(title + "\n")
+            end = text.find("\n## ", start + 1)
+            text = text[:start] + section + (text[end + 1:] if end > 0 else "")
+        args.out.write_text(text, encoding="utf-8")
+        print(f"bench: replaced {len(sections)} section(s) of {args.out}", file=sys.stderr)
+        return 1 if failed else 0
     load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
     header = (
         "# Benchmark results\n\n"
