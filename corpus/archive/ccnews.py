@@ -21,6 +21,7 @@ shared); every request is retried with back-off, honouring ``Retry-After``.
 from __future__ import annotations
 
 import asyncio
+import gc
 import gzip
 import io
 import logging
@@ -332,6 +333,7 @@ def backfill(start: str, end: str, *, outlets: set[str] | None = None, base_url:
               config.archive_compression, Options(settings=overrides))
     _init(job.options)
     _warm()  # the workers are forked with the parsers, spiders and terms loaded
+    gc.freeze()  # what the workers inherit is never scanned by their garbage collector
     pool = multiprocessing.get_context("fork").Pool(max(1, workers), initializer=_start, initargs=(job,))
     bar = tqdm(total=len(todo), unit="file", desc="CC-NEWS", disable=None if progress is None else not progress,
                file=err)

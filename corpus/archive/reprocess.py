@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import gc
 import logging
 import multiprocessing
 import os
@@ -301,23 +302,28 @@ class _Work:
     """
 
     def __init__(self, tasks: list[Task], workers: int, options: Options) -> None:
-        self.chunks = iter([tasks[i:i + CHUNK] for i in range(0, len(tasks), CHUNK)])
+        chunks = [tasks[i:i + CHUNK] for i in range(0, len(tasks), CHUNK)]
         self.options = options
         self.pool: concurrent.futures.ProcessPoolExecutor | None = None
         self.pending: deque[concurrent.futures.Future[list[Result]]] = deque()
-        if workers > 1:
-            _init(options)
+        self.first: list[Result] | None = None
+        _init(options)
+        if workers > 1 and chunks:
+            # the first chunk is read here: every cache a page fills (compiled patterns, the outlet's parser, the
+            # terms) is then filled once, before the fork, instead of once in every worker
             _warm()
+            self.first = _read_chunk(chunks.pop(0))
+            gc.freeze()  # what the workers inherit is never scanned by their garbage collector
             self.pool = concurrent.futures.ProcessPoolExecutor(
                 workers, mp_context=multiprocessing.get_context("fork"), initializer=_init, initargs=(options,))
-            for chunk in self.chunks:  # a few chunks ahead per worker, no more: results wait in memory
+            for chunk in chunks[:workers * 3]:  # a few chunks ahead per worker, no more: results wait in memory
                 self.pending.append(self.pool.submit(_read_chunk, chunk))
-                if len(self.pending) >= workers * 3:
-                    break
-        else:
-            _init(options)
+            chunks = chunks[workers * 3:]
+        self.chunks = iter(chunks)
 
     def __iter__(self) -> Iterator[Any]:
+        if self.first is not None:
+            yield self.first
         if self.pool is None:
             for chunk in self.chunks:
                 yield _read_chunk(chunk)
