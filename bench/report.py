@@ -40,7 +40,7 @@ def benchmarks(pages: int, urls: int) -> list[tuple[str, list[str], str | None]]
          [python, "bench/crawl.py", "--variants", "d"],
          None if EVAL.is_dir() else f"the evaluation set {EVAL} is not there"),
         ("Reprocessing the web archive: corpus reprocess with 1 and 2 workers against corpus extract --batch",
-         [python, "bench/reprocess.py", "--copies", "4", "--rounds", "3"],
+         [python, "bench/reprocess.py", "--copies", "6", "--rounds", "3"],
          None if EVAL.is_dir() else f"the evaluation set {EVAL} is not there"),
         ("Reading CC-NEWS: corpus backfill ccnews with 1 and 2 workers over a local data host",
          [python, "bench/ccnews.py"], None if EVAL.is_dir() else f"the evaluation set {EVAL} is not there"),
