@@ -147,3 +147,20 @@ def test_backfill_into_json_lines_keeps_outlet_articles_only(tmp_path):
     comments = [i for i in items if i["item_type"] == "comment"]
     assert comments and all(c["source"] == "ccnews" for c in comments)
     assert "not an HTML page (redirect, error, other type) 2" in stdout  # Cicero's redirect and its image
+
+
+def test_a_file_that_cannot_be_downloaded_is_not_done_and_is_read_next_time(tmp_path):
+    root, data = tmp_path / "cc", tmp_path / "data"
+    pages = outlet_pages()[:2]
+    present, missing = write_listing(root, 2024, 5, ["CC-NEWS-20240501104000-00001.warc.gz",
+                                                     "CC-NEWS-20240501104000-00002.warc.gz"])
+    write_listing(root, 2024, 6, [])
+    write_warc(root / present, pages)
+    with DataHost(root) as host:  # the second file is listed but not there (the host answers 404)
+        code, out, err = finish(backfill(data, host, "--workers", "1"))
+        assert code == 0, out + err[-2000:]
+        assert "1 with errors, 1 left" in out and "the next run reads it again" in err
+        assert (data / "backfill" / "ccnews-done.txt").read_text().split() == [present]
+        host.requests.clear()
+        code, out, err = finish(backfill(data, host, "--workers", "1"))
+    assert [p for p in host.requests if p.endswith(".warc.gz")] == ["/" + missing]

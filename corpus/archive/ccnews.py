@@ -142,6 +142,8 @@ class FileResult:
     results: list[Result] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     error: str | None = None  # the file could not be read to its end (what came before is kept)
+    # the download failed (not the data): the file is not done, and the next run reads it again
+    retry: bool = False
 
 
 @dataclass
@@ -204,11 +206,11 @@ def read_file(path: str, attempts: int = 3) -> FileResult:
         try:
             response = _http.request("GET", url, preload_content=False)
         except urllib3.exceptions.HTTPError as exc:
-            result.error = f"cannot fetch {url}: {exc}"
+            result.error, result.retry = f"cannot fetch {url}: {exc}", True
             return result
         try:
             if response.status != 200:
-                result.error = f"{url}: HTTP {response.status}"
+                result.error, result.retry = f"{url}: HTTP {response.status}", True
                 return result
             # large reads: warcio asks for small pieces, each a call through urllib3 otherwise (auto_close off:
             # urllib3's documented setting for wrapping a response in io.BufferedReader, which reads to the end)
@@ -217,7 +219,7 @@ def read_file(path: str, attempts: int = 3) -> FileResult:
             return result
         except (urllib3.exceptions.ProtocolError, urllib3.exceptions.ReadTimeoutError, ConnectionError) as exc:
             if attempt == attempts:
-                result.error = f"{url}: the download broke off {attempts} times ({exc})"
+                result.error, result.retry = f"{url}: the download broke off {attempts} times ({exc})", True
                 return result
             logger.warning("%s: the download broke off (%s); starting it again", url, exc)
             time.sleep(min(60.0, 2.0 ** attempt))
@@ -350,7 +352,9 @@ def backfill(start: str, end: str, *, outlets: set[str] | None = None, base_url:
                 loop.run(store.checkpoint())  # the file's items are written: only then is it done
                 if result.error:
                     summary.files_failed += 1
-                    logger.error("%s", result.error)
+                    logger.error("%s%s", result.error, "; the next run reads it again" if result.retry else "")
+                if result.retry:  # a download that failed: what it gave is written, the file is read again
+                    continue
                 done.add(result.path)
                 summary.files_done += 1
                 summary.files_left -= 1
