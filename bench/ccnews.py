@@ -25,14 +25,14 @@ import json
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.timing import timed_corpus  # noqa: E402
 
 TARGET = 1.8
 
@@ -66,18 +66,8 @@ def build(root: Path, files: int, records: int) -> tuple[list[str], int, int]:
 
 
 def run(workers: int, host_url: str, data: Path, month: str = "2023-09") -> tuple[float, str]:
-    shutil.rmtree(data, ignore_errors=True)
-    env = {k: v for k, v in os.environ.items() if k not in ("ELASTICSEARCH_URL", "CORPUS_ES_HOSTS")}
-    env.update(CORPUS_OUTPUT_DIR=str(data))
-    started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "corpus.cli", "backfill", "ccnews", "--from", month, "--to",
-                             month, "--base-url", host_url, "--workers", str(workers), "--no-progress"],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600)
-    elapsed = time.perf_counter() - started
-    if result.returncode != 0:
-        sys.stderr.write(result.stderr[-3000:])
-        raise SystemExit(f"the backfill with {workers} workers failed with exit status {result.returncode}")
-    return elapsed, result.stdout
+    return timed_corpus(["backfill", "ccnews", "--from", month, "--to", month, "--base-url", host_url, "--workers",
+                         str(workers), "--no-progress"], data)
 
 
 def main() -> int:

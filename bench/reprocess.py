@@ -26,16 +26,16 @@ import gzip
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.timing import timed_corpus  # noqa: E402
 
 EVAL = ROOT.parent / "shared" / "eval"
 TARGETS = {"workers2_over_workers1": 1.8, "workers1_over_extract": 0.8}
@@ -81,21 +81,6 @@ def build(workdir: Path, copies: int) -> tuple[Path, Path, int]:
     return archive, batch, len(pages) * copies
 
 
-SUMMARY: dict[str, str] = {}  # the last summary each command printed
-
-
-def timed(command: list[str], env: dict[str, str], stdin: Path | None = None) -> float:
-    started = time.perf_counter()
-    with open(stdin or os.devnull, "rb") as source:
-        result = subprocess.run(command, cwd=ROOT, env=env, stdin=source, capture_output=True, timeout=3600)
-    elapsed = time.perf_counter() - started
-    if result.returncode != 0:
-        sys.stderr.write(result.stderr.decode("utf-8", "replace")[-3000:])
-        raise SystemExit(f"{' '.join(command)} failed with exit status {result.returncode}")
-    SUMMARY[command[3]] = result.stdout.decode("utf-8", "replace")[-2000:]
-    return elapsed
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--copies", type=int, default=6, help="crawls of the eval pages in the archive (default 6)")
@@ -104,29 +89,27 @@ def main() -> int:
     args = ap.parse_args()
     if not (EVAL / "dev" / "truth.jsonl").is_file():
         raise SystemExit(f"the evaluation pages are not there: {EVAL}")
-    python = sys.executable
     workdir = Path(tempfile.mkdtemp(prefix="bench-reprocess-"))
     try:
         archive, batch, pages = build(workdir, args.copies)
         size = sum(p.stat().st_size for p in archive.iterdir())
-        env = {k: v for k, v in os.environ.items() if k not in ("ELASTICSEARCH_URL", "CORPUS_ES_HOSTS")}
-
-        def reprocess(workers: int) -> float:
+        def reprocess(workers: int) -> tuple[float, str]:
             data = workdir / f"data-{workers}"
-            shutil.rmtree(data, ignore_errors=True)
-            return timed([python, "-m", "corpus.cli", "reprocess", str(archive), "--workers", str(workers),
-                          "--no-progress", "-o", str(data / "out.jsonl")], {**env, "CORPUS_OUTPUT_DIR": str(data)})
+            return timed_corpus(["reprocess", str(archive), "--workers", str(workers), "--no-progress", "-o",
+                                 str(data / "out.jsonl")], data)
 
         commands: dict[str, Any] = {
-            "corpus extract --batch -": lambda: timed([python, "-m", "corpus.cli", "extract", "--batch", "-"],
-                                                      {**env, "CORPUS_OUTPUT_DIR": str(workdir / "data-x")}, batch),
+            "corpus extract --batch -": lambda: timed_corpus(["extract", "--batch", "-"], workdir / "data-x", batch),
             "corpus reprocess --workers 1": lambda: reprocess(1),
             "corpus reprocess --workers 2": lambda: reprocess(2),
         }
         times: dict[str, list[float]] = {name: [] for name in commands}
+        summary = ""
         for _ in range(args.rounds):
             for name, command in commands.items():
-                times[name].append(command())
+                seconds, printed = command()
+                times[name].append(seconds)
+                summary = printed if name.startswith("corpus reprocess") else summary
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     best = {name: min(values) for name, values in times.items()}
@@ -156,7 +139,7 @@ def main() -> int:
     print()
     print("What each reprocess wrote (most eval pages are not about the region: light records):")
     print("```")
-    print(SUMMARY.get("reprocess", "").strip())
+    print(summary.strip())
     print("```")
     return 0
 

@@ -24,7 +24,7 @@ from corpus.extract.navigation import CommentReader
 from corpus.items import Article, Comment
 from corpus.normalize.text import clean_text
 from corpus.normalize.urls import bounded_id, canonicalize_url, content_hash, url_id
-from corpus.tz import BERLIN
+from corpus.tz import BERLIN, moment
 
 # request meta a news sitemap gives an article page: they stand in when the page lacks the field
 HINTS = (("published", "sitemap_published"), ("title", "sitemap_title"))
@@ -38,13 +38,8 @@ def now() -> str:
 def fetched_time(warc_date: str | None) -> str | None:
     """An archive record's ``WARC-Date`` (UTC, maybe with fractions) as an item's ``crawled_at``: Berlin
     time to the second. A crawl and a reprocess of the same record give the same value."""
-    if not warc_date:
-        return None
-    try:
-        moment = datetime.fromisoformat(warc_date.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.astimezone(BERLIN).isoformat(timespec="seconds")
+    fetched = moment(warc_date)
+    return fetched.astimezone(BERLIN).isoformat(timespec="seconds") if fetched else None
 
 
 # the code that turns a page into items: a change in any of these files is a new extractor version

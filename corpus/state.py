@@ -34,7 +34,7 @@ from corpus.normalize.dates import parse_date
 from corpus.normalize.text import valid_unicode
 from corpus.paths import data_dir
 from corpus.search.config import EsConfig
-from corpus.tz import BERLIN
+from corpus.tz import BERLIN, moment
 
 logger = logging.getLogger(__name__)
 
@@ -54,20 +54,9 @@ class Known:
     dropped: str | None = None
 
 
-def _moment(value: str | None) -> datetime | None:
-    """An ISO 8601 time as an aware datetime (``None`` for what is not one), to compare crawl times."""
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=BERLIN)
-
-
 def earlier(a: str | None, b: str | None) -> str | None:
     """The earlier of two ISO times (either may be missing)."""
-    ma, mb = _moment(a), _moment(b)
+    ma, mb = moment(a), moment(b)
     if ma is None or mb is None:
         return a or b
     return a if ma <= mb else b
@@ -75,7 +64,7 @@ def earlier(a: str | None, b: str | None) -> str | None:
 
 def later(a: str | None, b: str | None) -> str | None:
     """The later of two ISO times (either may be missing)."""
-    ma, mb = _moment(a), _moment(b)
+    ma, mb = moment(a), moment(b)
     if ma is None or mb is None:
         return b or a
     return a if ma >= mb else b

@@ -15,7 +15,17 @@ Groups:
 
 from __future__ import annotations
 
+from collections import Counter
+
 PREFIX = "corpus/"
+
+
+class Counts(Counter[str]):
+    """Stats kept outside a crawler: what the crawl's helpers and the indexer count (``inc_value``), as a
+    Counter."""
+
+    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
+        self[key] = self.get(key, start) + count
 
 
 def key(*parts: str) -> str:

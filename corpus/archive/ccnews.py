@@ -232,11 +232,10 @@ def read_file(path: str, attempts: int = 3) -> FileResult:
 
 
 def _read_records(stream: Any, path: str, result: FileResult) -> None:
-    from scrapy.http import Headers
-    from scrapy.responsetypes import responsetypes
     from warcio.archiveiterator import ArchiveIterator
 
-    from corpus.archive.reader import decoded_body, matches_digest
+    from corpus.archive.reader import decoded_body, matches_digest, scrapy_response
+    from corpus.archive.scan import is_html_page
 
     counts = result.counts
     records = ArchiveIterator(stream)
@@ -250,8 +249,7 @@ def _read_records(stream: Any, path: str, result: FileResult) -> None:
             continue
         counts["outlet records"] += 1
         status = record.http_headers.get_statuscode()
-        kind = (record.http_headers.get_header("Content-Type") or "").split(";", 1)[0].strip().lower()
-        if status != "200" or kind not in ("", "text/html", "application/xhtml+xml"):
+        if status != "200" or not is_html_page(status, record.http_headers.get_header("Content-Type")):
             counts["not an HTML page (redirect, error, other type)"] += 1
             continue
         if record.rec_headers.get_header("WARC-Truncated"):
@@ -264,12 +262,8 @@ def _read_records(stream: Any, path: str, result: FileResult) -> None:
                              f"its digest {digest}")
         records.read_to_end(record)
         offset = records.get_record_offset()
-        encoding = record.http_headers.get_header("Content-Encoding")
-        body = decoded_body(payload, encoding)
-        headers = Headers([(k, v) for k, v in record.http_headers.headers
-                           if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")])
-        response = responsetypes.from_args(headers=headers, url=url, body=body)(
-            url=url, status=200, headers=headers, body=body)
+        body = decoded_body(payload, record.http_headers.get_header("Content-Encoding"))
+        response = scrapy_response(url, 200, record.http_headers.headers, body)
         writer = _archive()
         if writer is not None:
             where = writer.write_copy(record, payload).as_dict()

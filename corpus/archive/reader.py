@@ -62,6 +62,22 @@ def read_source(directory: str | Path, where: dict[str, Any]) -> Source:
                   body=body)
 
 
+def scrapy_response(url: str, status: int | str | None, http_headers: list[tuple[str, str]], body: bytes,
+                    content_type: str | None = None) -> Any:
+    """An archived response as Scrapy hands it to a spider: ``body`` content-decoded (so the headers that
+    described the encoded body are left out), of the Response class its type and body call for.
+    ``content_type`` stands in for a record without HTTP headers (a rendered page)."""
+    from scrapy.http import Headers
+    from scrapy.responsetypes import responsetypes
+
+    headers = Headers([(k, v) for k, v in http_headers
+                       if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")])
+    if not http_headers and content_type:
+        headers["Content-Type"] = content_type
+    cls = responsetypes.from_args(headers=headers, url=url, body=body)
+    return cls(url=url, status=int(status or 200), headers=headers, body=body)
+
+
 def matches_digest(digest: str, payload: bytes) -> bool:
     algorithm, _, value = digest.partition(":")
     if algorithm.lower() != "sha1":

@@ -44,7 +44,7 @@ from types import SimpleNamespace
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
-from corpus.archive.reader import ArchiveError, read_source
+from corpus.archive.reader import ArchiveError, read_source, scrapy_response
 from corpus.archive.scan import Entry, FileInfo, Task, archive_files, scan
 from corpus.items import Article, Comment, OffTopic
 
@@ -74,17 +74,9 @@ class Result:
     comments: list[Comment] = field(default_factory=list)
     skipped: str | None = None  # not an article, not HTML, dropped by a pipeline (the reason)
     error: str | None = None  # the archive could not be read, or the page could not be parsed
-    stats: Counter[str] = field(default_factory=Counter)
 
 
 # --- reading one article page (in a worker process) ----------------------------------------------------
-
-
-class _Stats(Counter):  # type: ignore[type-arg]
-    """What the crawl's helpers count (``inc_value``), kept as a Counter."""
-
-    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
-        self[key] += count
 
 
 _options = Options()
@@ -124,16 +116,8 @@ def _outlet(info: FileInfo, host: str) -> tuple[Any, Any]:
 
 def _response(entry: Entry) -> Any:
     """The archived response as Scrapy gave it to the spider: content-decoded, of the class its type says."""
-    from scrapy.http import Headers
-    from scrapy.responsetypes import responsetypes
-
     source = read_source(Path(entry.path).parent, entry.where)
-    headers = Headers([(k, v) for k, v in source.http_headers
-                       if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")])
-    if not source.http_headers and entry.content_type:  # a rendered page: its record's type
-        headers["Content-Type"] = entry.content_type
-    cls = responsetypes.from_args(headers=headers, url=source.url, body=source.body)
-    return cls(url=source.url, status=int(source.status or 200), headers=headers, body=source.body)
+    return scrapy_response(source.url, source.status, source.http_headers, source.body, entry.content_type)
 
 
 def _warm() -> None:
@@ -182,10 +166,10 @@ def read_page(response: Any, info: FileInfo, where: dict[str, Any], *, hints: di
     from corpus.extract.navigation import CommentReader
     from corpus.outlethealth import OutletHealth
     from corpus.responses import article_page, count_extraction, judge_page
+    from corpus.stats import Counts
 
     result = Result(response.url, pages, info.crawl_run or info.path)
-    stats = _Stats()
-    result.stats = stats
+    stats = Counts()  # what the crawl's helpers count; a reprocess summarises results, not these
     try:
         page = article_page(response, stats)
         if page is None:

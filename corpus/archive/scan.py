@@ -173,12 +173,14 @@ def scan_file(path: Path, counts: Counter[str]) -> tuple[FileInfo, list[Entry]]:
     return info, entries
 
 
-def _is_page(entry: Entry) -> bool:
+def is_html_page(status: int | str | None, content_type: str | None) -> bool:
     """A page a crawl would parse: a 2xx answer of HTML (or of no declared type)."""
-    if entry.status is None or not 200 <= entry.status < 300:
+    try:
+        code = int(status or 0)
+    except ValueError:
         return False
-    kind = entry.content_type.split(";", 1)[0].strip().lower()
-    return not kind or kind in _HTML
+    kind = (content_type or "").split(";", 1)[0].strip().lower()
+    return 200 <= code < 300 and (not kind or kind in _HTML)
 
 
 def scan(files: list[Path], *, outlets: set[str] | None = None, since: date | None = None,
@@ -200,7 +202,7 @@ def scan(files: list[Path], *, outlets: set[str] | None = None, since: date | No
             role = entry.meta.get("role")
             if info.roles and role is None:
                 continue  # a feed, listing, sitemap or robots.txt of a crawl
-            if not _is_page(entry):
+            if not is_html_page(entry.status, entry.content_type):
                 continue
             if role == "comments":
                 task = by_record.get(entry.meta.get("article_record") or "")

@@ -45,6 +45,7 @@ from corpus.search.config import EsConfig
 from corpus.search.documents import STORED_FIELDS, is_older, kind_of, merge, superseded, to_document
 from corpus.search.setup import setup
 from corpus.state import earlier
+from corpus.stats import Counts
 from corpus.tz import BERLIN
 
 logger = logging.getLogger(__name__)
@@ -54,14 +55,6 @@ _RETRY_STATUS = {429, 500, 502, 503, 504}
 
 class Stats(Protocol):
     def inc_value(self, key: str, count: int = 1, start: int = 0) -> None: ...
-
-
-class _NullStats:
-    def __init__(self) -> None:
-        self.values: dict[str, int] = {}
-
-    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
-        self.values[key] = self.values.get(key, start) + count
 
 
 _BLOCK = "cluster_block_exception"
@@ -150,7 +143,7 @@ class Indexer:
     ) -> None:
         self.config = config
         self.deadletter = deadletter
-        self.stats: Stats = stats if stats is not None else _NullStats()
+        self.stats: Stats = stats if stats is not None else Counts()
         self.client = client or AsyncElasticsearch(**config.client_kwargs())
         self._own_client = client is None
         self.outage_pause = config.outage_pause
