@@ -143,10 +143,7 @@ public class TestSupportPlugin extends Plugin implements AnalysisPlugin, ActionP
         m.put("lowercase", normalizing(LowerCaseFilter::new));
         m.put("uppercase", normalizing(UpperCaseFilter::new));
         m.put("german_normalization", normalizing(GermanNormalizationFilter::new));
-        m.put("asciifolding", (is, env, name, s) -> {
-            boolean preserve = s.getAsBoolean("preserve_original", false);
-            return new NormalizingFilter(name, s, ts -> new ASCIIFoldingFilter(ts, preserve));
-        });
+        m.put("asciifolding", (is, env, name, s) -> new AsciiFoldingFilter(name, s));
         m.put("trim", normalizing(TrimFilter::new));
         m.put("porter_stem", plain(PorterStemFilter::new));
         m.put("kstem", plain(KStemFilter::new));
@@ -162,7 +159,52 @@ public class TestSupportPlugin extends Plugin implements AnalysisPlugin, ActionP
                 }
             };
         });
+        // synonyms: rules parsed with the chain before the filter (see SynonymTokenFilterFactory), as in analysis-common
+        m.put("synonym", AnalysisPlugin.requiresAnalysisSettings(
+            (is, env, name, s) -> new SynonymTokenFilterFactory(is, env, name, s, false)));
+        m.put("synonym_graph", AnalysisPlugin.requiresAnalysisSettings(
+            (is, env, name, s) -> new SynonymTokenFilterFactory(is, env, name, s, true)));
         return m;
+    }
+
+    /** {@code asciifolding} as analysis-common's ASCIIFoldingTokenFilterFactory: with {@code preserve_original},
+     *  normalizers and synonym rules still get only the folded token. */
+    private static final class AsciiFoldingFilter extends AbstractTokenFilterFactory implements NormalizingTokenFilterFactory {
+        private final boolean preserveOriginal;
+
+        AsciiFoldingFilter(String name, Settings settings) {
+            super(name, settings);
+            this.preserveOriginal = settings.getAsBoolean("preserve_original", false);
+        }
+
+        @Override
+        public TokenStream create(TokenStream tokenStream) {
+            return new ASCIIFoldingFilter(tokenStream, preserveOriginal);
+        }
+
+        @Override
+        public TokenStream normalize(TokenStream tokenStream) {
+            return new ASCIIFoldingFilter(tokenStream, false);
+        }
+
+        @Override
+        public TokenFilterFactory getSynonymFilter() {
+            if (preserveOriginal == false) {
+                return this;
+            }
+            String name = name();
+            return new TokenFilterFactory() {
+                @Override
+                public String name() {
+                    return name;
+                }
+
+                @Override
+                public TokenStream create(TokenStream tokenStream) {
+                    return new ASCIIFoldingFilter(tokenStream, false);
+                }
+            };
+        }
     }
 
     @Override
