@@ -44,6 +44,10 @@ def benchmarks(pages: int, urls: int) -> list[tuple[str, list[str], str | None]]
          None if EVAL.is_dir() else f"the evaluation set {EVAL} is not there"),
         ("Reading CC-NEWS: corpus backfill ccnews with 1 and 2 workers over a local data host",
          [python, "bench/ccnews.py"], None if EVAL.is_dir() else f"the evaluation set {EVAL} is not there"),
+        ("Scope and entities: precision and recall on the labelled sets, tagging and entity matching per core",
+         [python, "bench/scope.py"], None),
+        ("Near-duplicate stories: pair precision and recall on the labelled set (real texts and agency-style copies)",
+         [python, "bench/stories.py"], None if EVAL.is_dir() else f"the evaluation set {EVAL} is not there"),
         ("German dates: the fast path against dateparser",
          [python, "bench/dates.py"], None),
         ("Soak: three crawls through random bulk faults (index ∪ dead-letter = output)",
@@ -100,6 +104,9 @@ def main() -> int:
         text = args.out.read_text("utf-8")
         for section in sections:
             title = section.split("\n", 1)[0]
+            if title + "\n" not in text:  # a benchmark new since the last make bench: added at the end
+                text = text.rstrip("\n") + "\n\n" + section
+                continue
             start = text.index(title + "\n")
             end = text.find("\n## ", start + 1)
             text = text[:start] + section + (text[end + 1:] if end > 0 else "")

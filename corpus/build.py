@@ -43,7 +43,8 @@ def fetched_time(warc_date: str | None) -> str | None:
 
 
 # the code that turns a page into items: a change in any of these files is a new extractor version
-_EXTRACTOR_SOURCES = ("corpus/extract", "corpus/normalize", "corpus/topics", "corpus/build.py", "spiders", "pipelines")
+_EXTRACTOR_SOURCES = ("corpus/extract", "corpus/normalize", "corpus/topics", "corpus/stories", "corpus/build.py",
+                      "spiders", "pipelines")
 
 
 @lru_cache(maxsize=1)

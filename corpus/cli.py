@@ -80,14 +80,16 @@ def byline_json(text: Any) -> dict[str, Any]:
 
 
 def tag_json(title: Any, teaser: Any = None, body: Any = None, terms: str | None = None,
-             kicker: Any = None) -> dict[str, Any]:
-    """``{"countries", "pairs", "topic_score", "in_scope"}`` for one text, tagged as the crawl tags it."""
+             kicker: Any = None, entities: str | None = None) -> dict[str, Any]:
+    """``{"countries", "pairs", "topic_score", "in_scope", "entities"}`` for one text, tagged as the crawl tags it."""
     from corpus.topics import default_tagger
+    from corpus.topics.entities import default_matcher
 
-    result = default_tagger(terms).tag_article(_string(kicker, "kicker"), _string(title, "title"),
-                                               _string(teaser, "teaser"), _string(body, "body"))
+    texts = (_string(kicker, "kicker"), _string(title, "title"), _string(teaser, "teaser"), _string(body, "body"))
+    result = default_tagger(terms).tag_article(*texts)
     return {"countries": result.countries, "pairs": result.pairs,
-            "topic_score": result.topic_score, "in_scope": result.in_scope}
+            "topic_score": result.topic_score, "in_scope": result.in_scope,
+            "entities": default_matcher(entities).match(*texts)}
 
 
 class BadLine(ValueError):
@@ -400,15 +402,19 @@ def _cmd_parse_byline(args: argparse.Namespace, io: Io) -> int:
 
 
 def _cmd_tag(args: argparse.Namespace, io: Io) -> int:
+    from corpus.runner import project_settings
     from corpus.topics import default_tagger
+    from corpus.topics.entities import default_matcher
 
-    default_tagger(args.terms)  # a bad terms file is one error at the start, not one per line
+    args.entities = args.entities or project_settings().get("CORPUS_ENTITIES_FILE") or None
+    default_tagger(args.terms)  # a bad terms or entities file is one error at the start, not one per line
+    default_matcher(args.entities)
     if args.source == "-":
         return _stream(io.stdin, io.stdout, lambda r: tag_json(
-            r.get("title"), r.get("teaser"), r.get("body"), args.terms, r.get("kicker")))
+            r.get("title"), r.get("teaser"), r.get("body"), args.terms, r.get("kicker"), args.entities))
     if args.source is not None or not (args.title or args.teaser or args.body or args.kicker):
         io.parser.error('tag: give "-" (JSON Lines on stdin) or --kicker/--title/--teaser/--body')
-    return _print(tag_json(args.title, args.teaser, args.body, args.terms, args.kicker))
+    return _print(tag_json(args.title, args.teaser, args.body, args.terms, args.kicker, args.entities))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -453,7 +459,8 @@ def build_parser() -> argparse.ArgumentParser:
         "tag",
         help="country tags and scope: corpus tag - < articles.jsonl",
         description='With "-", reads JSON Lines {"kicker": ..., "title": ..., "teaser": ..., "body": ...} from '
-        'stdin (a crawl\'s own output works) and prints {"countries", "pairs", "topic_score", "in_scope"} per line, '
+        'stdin (a crawl\'s own output works) and prints {"countries", "pairs", "topic_score", "in_scope", "entities"} '
+        'per line (entities: canonical names by kind: person, place, org), '
         "the same the crawl gives; or pass --kicker/--title/--teaser/--body.",
     )
     tag.add_argument("source", nargs="?", help='"-" for JSON Lines on stdin')
@@ -462,6 +469,8 @@ def build_parser() -> argparse.ArgumentParser:
     tag.add_argument("--teaser")
     tag.add_argument("--body")
     tag.add_argument("--terms", help="terms file (default: the shipped corpus/topics/terms.toml)")
+    tag.add_argument("--entities", help="entities file (default: CORPUS_ENTITIES_FILE or the shipped "
+                     "corpus/topics/entities.toml)")
     tag.set_defaults(handler=_cmd_tag)
 
     ext = sub.add_parser(
@@ -512,8 +521,10 @@ def build_parser() -> argparse.ArgumentParser:
     dedupe.set_defaults(handler=lambda args, io: _dedupe(args.files, args.output, io.stdout))
 
     from corpus.research import commands as research
+    from corpus.stories import commands as stories
 
     research.add_parsers(sub)
+    stories.add_parsers(sub)
 
     from corpus import doctor
 

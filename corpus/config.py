@@ -39,6 +39,10 @@ class CrawlSettings:
     output_dir: str
     scope: str
     topic_terms_file: str
+    entities_file: str
+    story_threshold: float
+    story_window_days: int
+    stories_file: str
     health_enabled: bool
     max_comments: int
     max_links_per_page: int

@@ -70,6 +70,16 @@ class Article:
     pairs: list[str] = field(default_factory=list)
     topic_score: float | None = None
     in_scope: bool | None = None
+    # canonical names of the people, places and organisations named (corpus/topics/entities.toml):
+    # {"person": [...], "place": [...], "org": [...]}
+    entities: dict[str, list[str]] = field(default_factory=dict)
+    # the near-duplicate story (corpus/stories): its id, the earliest member, the estimated overlap with
+    # the closest other member, agency copy; the body's MinHash signature they were decided with
+    story_id: str | None = None
+    duplicate_of: str | None = None
+    similarity: float | None = None
+    wire_copy: bool | None = None
+    story_signature: str | None = None
     content_hash: str | None = None
     version: int | None = None  # 1, + 1 for every content change seen on a revisit
     # which extraction layer filled each field (jsonld, meta, selector, generic)
@@ -108,6 +118,7 @@ class Comment:
     title: str | None = None
     text: str | None = None
     parent_id: str | None = None  # id of the comment this one replies to
+    entities: dict[str, list[str]] = field(default_factory=dict)  # as for articles, where the comment names any
     position: int | None = None  # 1-based order on the article, across comment pages
     crawled_at: str | None = None
     # provenance, as for articles

@@ -112,6 +112,21 @@ CORPUS_ARCHIVE_MAX_BYTES = _env_int("CORPUS_ARCHIVE_MAX_BYTES", 1 << 30)
 #   (Content-Encoding) is stored as it is (level 0): it would not shrink again.
 #   Example: -s CORPUS_ARCHIVE_COMPRESSION=6
 CORPUS_ARCHIVE_COMPRESSION = _env_int("CORPUS_ARCHIVE_COMPRESSION", 1)
+# CORPUS_ENTITIES_FILE (str path, default "" = the shipped corpus/topics/entities.toml): the people,
+#   places and organisations stored as entities.person/place/org on articles and comments, and the
+#   search-time synonyms of the Elasticsearch indices. Example: CORPUS_ENTITIES_FILE=./my-entities.toml
+CORPUS_ENTITIES_FILE = _env("CORPUS_ENTITIES_FILE", "")
+# CORPUS_STORY_THRESHOLD (float 0-1, default 0.5): two bodies are one story (near-duplicates) when
+#   the Jaccard similarity of their five-word runs reaches it (estimated from MinHash signatures;
+#   copies cut from the end are matched by their openings: corpus/stories). Measured on labelled
+#   pairs: bench/stories.py.
+CORPUS_STORY_THRESHOLD = float(_env("CORPUS_STORY_THRESHOLD", "0.5"))
+# CORPUS_STORY_WINDOW_DAYS (int, default 7): members of one story are published at most this many
+#   days apart.
+CORPUS_STORY_WINDOW_DAYS = int(_env("CORPUS_STORY_WINDOW_DAYS", "7"))
+# CORPUS_STORIES_FILE (str path, default "" = <CORPUS_OUTPUT_DIR>/stories.sqlite): where the stories
+#   live without Elasticsearch (with it, in the articles themselves).
+CORPUS_STORIES_FILE = _env("CORPUS_STORIES_FILE", "")
 # CORPUS_STATE_FILE (str path, default "" = <CORPUS_OUTPUT_DIR>/state.sqlite): the local store
 #   of seen articles, their versions and written comments, used when no Elasticsearch is set.
 CORPUS_STATE_FILE = _env("CORPUS_STATE_FILE", "")
@@ -254,6 +269,7 @@ ITEM_PIPELINES = {
     "pipelines.dates.DatesPipeline": 300,
     "pipelines.authors.AuthorsPipeline": 400,
     "pipelines.topics.TopicsPipeline": 500,
+    "pipelines.stories.StoriesPipeline": 550,  # near-duplicate stories and agency copy (corpus/stories)
     "pipelines.dedupe.DedupePipeline": 600,
     "pipelines.state.StatePipeline": 650,  # versions and seen comments, only without Elasticsearch
     "pipelines.elasticsearch.ElasticsearchPipeline": 700,  # only when CORPUS_ES_HOSTS is set

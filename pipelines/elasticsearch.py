@@ -26,6 +26,7 @@ from corpus import signals
 from corpus.items import fields_of
 from corpus.runs import run_name
 from corpus.search.config import EsConfig
+from corpus.search.documents import STORY_UPDATE
 from corpus.search.indexer import DeadLetter, Indexer
 from pipelines._base import BasePipeline
 
@@ -94,6 +95,9 @@ class ElasticsearchPipeline(BasePipeline):
     async def process_item(self, item: Any) -> Any:
         assert self.indexer is not None
         await self.indexer.add(_as_dict(item))
+        # earlier articles of its story that this one changed (pipelines/stories.py)
+        for update in getattr(item, "story_updates", None) or ():
+            await self.indexer.add({"item_type": STORY_UPDATE, **update})
         return item
 
     async def checkpoint(self) -> None:

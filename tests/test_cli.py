@@ -71,7 +71,8 @@ def test_tag_stream():
     code, out = run(["tag", "-"], "\n".join(json.dumps(x) for x in lines))
     assert code == 0
     assert out[0]["countries"] == ["KP", "RU"] and out[0]["pairs"] == ["KP-RU"] and out[0]["in_scope"] is True
-    assert out[1]["in_scope"] is False and set(out[1]) == {"countries", "pairs", "topic_score", "in_scope"}
+    assert out[1]["in_scope"] is False and set(out[1]) == {"countries", "pairs", "topic_score", "in_scope",
+                                                                 "entities"}
 
 
 def test_console_script_is_installed():

@@ -83,6 +83,7 @@ def test_reprocess_rebuilds_the_crawl_and_rescope_brings_in_an_article_with_its_
     again = lines(rebuilt)
     assert len(again) == len(crawled) == 14
     before, after = by_key(crawled), by_key(again)
+    assert all(i["story_id"] and i["story_signature"] for i in crawled if i["item_type"] == "article")
     assert before.keys() == after.keys()
     for key, item in before.items():
         assert without(after[key], "processed_at") == without(item, "processed_at"), key
@@ -131,6 +132,11 @@ def test_reprocess_into_elasticsearch_rebuilds_the_indices_and_rescope_moves_the
 
     indexed = {kind: docs(kind) for kind in ("articles", "comments", "offtopic")}
     assert [len(indexed[k]) for k in ("articles", "comments", "offtopic")] == [3, 11, 1]
+    # stories, agency copy and entities on every indexed article (and the entities of every comment)
+    assert all(d["story_id"] and d["wire_copy"] is not None and set(d["entities"]) == {"person", "place", "org"}
+               for d in indexed["articles"].values())
+    assert any("Kim Jong-un" in d["entities"]["person"] for d in indexed["articles"].values())
+    assert all(set(d["entities"]) == {"person", "place", "org"} for d in indexed["comments"].values())
     for kind in ("articles", "comments"):  # (this node has no delete-by-query module)
         es.bulk(operations=[{"delete": {"_index": f"{prefix}-{kind}", "_id": i}} for i in indexed[kind]], refresh=True)
     assert not docs("articles")

@@ -34,12 +34,15 @@ ARTICLE_COLUMNS: dict[str, str] = {  # name -> type: str, int, float, bool, list
     "paywalled": "bool", "comment_count": "int", "language": "str", "image_url": "str", "version": "int",
     "first_seen_at": "str", "last_seen_at": "str", "content_hash": "str", "source": "str", "crawl_run": "str",
     "fetched_at": "str", "archive": "str", "software_version": "str", "terms_digest": "str",
+    "story_id": "str", "duplicate_of": "str", "similarity": "float", "wire_copy": "bool",
+    "entities_person": "list", "entities_place": "list", "entities_org": "list",
 }
 COMMENT_COLUMNS: dict[str, str] = {
     "id": "str", "article_id": "str", "article_url": "str", "article_title": "str", "article_countries": "list",
     "outlet": "str", "author": "str", "title": "str", "text": "str", "parent_id": "str", "position": "int",
     "published_at": "str", "published_precision": "str", "published_date": "str", "published_utc": "timestamp",
     "source": "str", "crawl_run": "str", "fetched_at": "str", "archive": "str", "software_version": "str",
+    "entities_person": "list", "entities_place": "list", "entities_org": "list",
 }
 
 
@@ -75,6 +78,9 @@ def row(item: dict[str, Any], comments: bool = False) -> dict[str, Any]:
         "archive": json.dumps(archive, ensure_ascii=False) if isinstance(archive, dict) else archive,
         "source": item.get("source") or "crawl",
     }
+    entities = item["entities"] if isinstance(item.get("entities"), dict) else {}
+    for kind in ("person", "place", "org"):
+        derived[f"entities_{kind}"] = entities.get(kind)
     out = {}
     for name, kind in columns.items():
         value = derived[name] if name in derived else item.get(name)

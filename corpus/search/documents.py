@@ -25,7 +25,10 @@ from corpus.state import earlier, later
 STORED_FIELDS = ("first_seen_at", "last_seen_at", "version", "content_hash", "modified_at",
                  "title", "teaser", "body", "outlet", "url", "published_at", "archive.payload_digest")
 KIND_BY_TYPE = {"article": "articles", "comment": "comments", "article_version": "articles-history",
-                "offtopic": "offtopic"}
+                "offtopic": "offtopic", "story_update": "articles"}
+# a partial update of an article's story fields (pipelines/stories.py): what a later member changed
+STORY_UPDATE = "story_update"
+STORY_FIELDS = ("story_id", "duplicate_of", "similarity", "wire_copy")
 
 
 def kind_of(doc: dict[str, Any]) -> str:

@@ -42,7 +42,16 @@ from elasticsearch import ApiError, AsyncElasticsearch, AuthenticationException,
 from corpus.normalize.text import valid_unicode
 from corpus.normalize.urls import MAX_ID_BYTES, bounded_id
 from corpus.search.config import EsConfig
-from corpus.search.documents import STORED_FIELDS, is_older, kind_of, merge, superseded, to_document
+from corpus.search.documents import (
+    STORED_FIELDS,
+    STORY_FIELDS,
+    STORY_UPDATE,
+    is_older,
+    kind_of,
+    merge,
+    superseded,
+    to_document,
+)
 from corpus.search.setup import setup
 from corpus.state import earlier
 from corpus.stats import Counts
@@ -122,6 +131,26 @@ class DeadLetter:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+def _fold_story_updates(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A story update of an article in the same batch changes that article before it is sent; of several
+    updates of one article only the last counts (each carries every story field)."""
+    updates: dict[str, dict[str, Any]] = {}
+    for item in batch:
+        if item.get("item_type") == STORY_UPDATE:
+            updates[item["id"]] = item
+    if not updates:
+        return batch
+    kept = []
+    for item in batch:
+        if item.get("item_type") == STORY_UPDATE:
+            continue
+        if item.get("item_type") == "article" and item.get("id") in updates:
+            update = updates.pop(item["id"])
+            item.update({name: update.get(name) for name in STORY_FIELDS})
+        kept.append(item)
+    return kept + list(updates.values())
 
 
 class Indexer:
@@ -273,7 +302,7 @@ class Indexer:
             self._dead(batch, f"Elasticsearch {self.last_error}")
             return
         # One document per id in a bulk request: later duplicates wait for the next round.
-        pending = batch
+        pending = _fold_story_updates(batch)
         while pending:
             seen: set[str] = set()
             round_items: list[dict[str, Any]] = []
@@ -426,6 +455,9 @@ class Indexer:
         back with ``mget`` and written again, merged and conditional on the
         stored sequence number.
         """
+        story_updates = [item for item in items if item.get("item_type") == STORY_UPDATE]
+        if story_updates:
+            items = [item for item in items if item.get("item_type") != STORY_UPDATE]
         operations: list[dict[str, Any]] = []
         for item in items:
             item.pop("_blocked", None)
@@ -468,6 +500,13 @@ class Indexer:
                 operations.append(merge(document, previous))
             if updates:
                 retry.extend(await self._send(updates, operations, None))
+        if story_updates:  # after the articles they change, which may be in this batch
+            operations = []
+            for item in story_updates:
+                item.pop("_blocked", None)
+                operations.append({"update": {"_index": self.config.alias("articles"), "_id": item["id"]}})
+                operations.append({"doc": {name: item.get(name) for name in STORY_FIELDS}})
+            retry.extend(await self._send(story_updates, operations, None))
         return retry
 
     async def _send(
@@ -487,6 +526,15 @@ class Indexer:
             status = outcome.get("status", 0)
             if item.get("item_type") == "article_version" and (200 <= status < 300 or status == 409):
                 self.stats.inc_value("corpus/es/history")  # 409: that version is stored already
+                continue
+            if item.get("item_type") == STORY_UPDATE and status == 404 and item.get("_waits", 0) < 3:
+                # the article waits for a retry itself: the update follows it
+                item["_waits"] = item.get("_waits", 0) + 1
+                retry.append(item)
+                continue
+            if item.get("item_type") == STORY_UPDATE and (200 <= status < 300 or status == 404):
+                # 404 after that: the article was not written (refused, dead-lettered); nothing to update
+                self.stats.inc_value(f"corpus/es/story_updates{'' if status < 300 else '_missing'}")
                 continue
             if 200 <= status < 300:
                 self.indexed += 1

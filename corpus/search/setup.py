@@ -57,12 +57,39 @@ async def setup(client: AsyncElasticsearch, config: EsConfig, replicas: int = 0)
             await client.indices.put_alias(index=index, name=name, is_write_index=True)
             changes.append(f"added alias {name} -> {index}")
         mapping = await client.indices.get_mapping(index=index)
-        live = mapping[index]["mappings"].get("properties", {})
-        missing = {k: v for k, v in body["template"]["mappings"]["properties"].items() if k not in live}
+        live_mappings = mapping[index]["mappings"]
+        live = live_mappings.get("properties", {})
+        wanted = body["template"]["mappings"]
+        missing = {k: v for k, v in wanted["properties"].items() if k not in live}
         if missing:
             await client.indices.put_mapping(index=index, properties=missing)
             changes.append(f"added fields to {index}: {', '.join(sorted(missing))}")
+        if live_mappings.get("_meta", {}).get("analysis") != wanted["_meta"]["analysis"]:
+            changes += await _update_analysis(client, index, body["template"]["settings"]["analysis"], wanted, live)
     return changes
+
+
+def _search_analyzers(field: dict[str, Any]) -> Any:
+    """The search analyzers of a field and its sub-fields and properties (what a mapping update may change)."""
+    return (field.get("search_analyzer"),
+            {k: _search_analyzers(v) for k, v in field.get("fields", {}).items()},
+            {k: _search_analyzers(v) for k, v in field.get("properties", {}).items()})
+
+
+async def _update_analysis(client: AsyncElasticsearch, index: str, analysis: dict[str, Any],
+                           wanted: dict[str, Any], live: dict[str, Any]) -> list[str]:
+    """New analysis settings (the entity synonyms) on a live index: closed for a moment, as Elasticsearch
+    requires for analysis changes; then the text fields get their search analyzer."""
+    await client.indices.close(index=index)
+    try:
+        await client.indices.put_settings(index=index, settings={"analysis": analysis})
+    finally:
+        await client.indices.open(index=index)
+        await client.cluster.health(index=index, wait_for_status="yellow", timeout="30s")
+    changed = {k: v for k, v in wanted["properties"].items()
+               if k in live and _search_analyzers(v) != _search_analyzers(live[k])}
+    await client.indices.put_mapping(index=index, properties=changed, meta=wanted["_meta"])
+    return [f"updated the search analysis (entity synonyms) of {index}"]
 
 
 async def status(client: AsyncElasticsearch, config: EsConfig) -> dict[str, Any]:

@@ -14,10 +14,19 @@ genitive endings ("Nordkoreas" -> nordkorea, "Raketen" -> raket), so a search
 for "Nordkoreas" finds "Nordkorea". (``light_german`` keeps the genitive "s"
 after a vowel: with it, "Nordkoreas" would not find "Nordkorea".) Each text field that is also
 filtered or aggregated on has a ``keyword`` sub-field.
+
+Searches on text fields go through ``german_search``: the same chain with a ``synonym_graph``
+filter after lower-casing, whose rules come from the entities file
+(:func:`corpus.topics.entities.synonym_rules`), so a search for "Vladivostok" finds
+"Wladiwostok" and one for "Kim Jong Un" finds "Kim Dschong Un". Synonyms apply at search time
+only: a changed entities file needs no reindex (``corpus es setup`` updates the live indices'
+analysis settings, closing each index for a moment).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from corpus.outlethealth import FIELDS as HEALTH_FIELDS
@@ -25,28 +34,52 @@ from corpus.outlethealth import FIELDS as HEALTH_FIELDS
 VERSION = 1
 KINDS = ("articles", "comments", "crawls", "articles-history", "offtopic")
 
-ANALYSIS: dict[str, Any] = {
-    "filter": {
-        "german_stop": {"type": "stop", "stopwords": "_german_"},
-        "german_stem": {"type": "stemmer", "language": "minimal_german"},
-    },
-    "analyzer": {
-        "german": {
-            "type": "custom",
-            "tokenizer": "standard",
-            "filter": ["lowercase", "german_stop", "german_normalization", "german_stem"],
+def analysis(synonyms: list[str]) -> dict[str, Any]:
+    """The indices' analysis settings, with ``synonyms`` (Solr-format rules) for searches."""
+    return {
+        "filter": {
+            "german_stop": {"type": "stop", "stopwords": "_german_"},
+            "german_stem": {"type": "stemmer", "language": "minimal_german"},
+            # lenient: a rule that does not parse is skipped, never an index that cannot be created
+            "entity_synonyms": {"type": "synonym_graph", "synonyms": synonyms, "lenient": True},
         },
-    },
-    "normalizer": {
-        "lowercase": {"type": "custom", "filter": ["lowercase"]},
-    },
-}
+        "analyzer": {
+            "german": {
+                "type": "custom",
+                "tokenizer": "standard",
+                "filter": ["lowercase", "german_stop", "german_normalization", "german_stem"],
+            },
+            "german_search": {
+                "type": "custom",
+                "tokenizer": "standard",
+                "filter": ["lowercase", "entity_synonyms", "german_stop", "german_normalization", "german_stem"],
+            },
+        },
+        "normalizer": {
+            "lowercase": {"type": "custom", "filter": ["lowercase"]},
+        },
+    }
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha1(json.dumps(value, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+
+
+def entity_synonyms(path: str | None = None) -> list[str]:
+    """The synonym rules of an entities file (default: ``CORPUS_ENTITIES_FILE`` or the shipped one)."""
+    from corpus.topics.entities import default_matcher, synonym_rules
+
+    if path is None:
+        from corpus.runner import project_settings
+
+        path = project_settings().get("CORPUS_ENTITIES_FILE") or None
+    return synonym_rules(default_matcher(path).entities)
 
 DATE_FORMAT = "strict_date_optional_time||yyyy-MM||yyyy"
 
 
 def _text(keyword: bool = False, ignore_above: int = 512) -> dict[str, Any]:
-    field: dict[str, Any] = {"type": "text", "analyzer": "german"}
+    field: dict[str, Any] = {"type": "text", "analyzer": "german", "search_analyzer": "german_search"}
     if keyword:
         field["fields"] = {"keyword": {"type": "keyword", "ignore_above": ignore_above}}
     return field
@@ -64,6 +97,8 @@ _ARCHIVE: dict[str, Any] = {"properties": {
 }}
 _DATE = {"type": "date", "format": DATE_FORMAT}
 _RAW = {"type": "keyword", "index": False, "doc_values": False}
+# canonical names of the people, places and organisations named (corpus/topics/entities.toml)
+_ENTITIES: dict[str, Any] = {"properties": {kind: _KEYWORD for kind in ("person", "place", "org")}}
 
 ARTICLE_PROPERTIES: dict[str, Any] = {
     "item_type": _KEYWORD,
@@ -114,6 +149,14 @@ ARTICLE_PROPERTIES: dict[str, Any] = {
     "processed_at": _DATE,
     "terms_digest": _KEYWORD,
     "archive": _ARCHIVE,
+    "entities": _ENTITIES,
+    # near-duplicate clusters (corpus/stories): the story, its earliest member, the estimated
+    # Jaccard similarity of the shingles to it, agency copy; the MinHash signature they came from
+    "story_id": _KEYWORD,
+    "duplicate_of": _KEYWORD,
+    "similarity": {"type": "float"},
+    "wire_copy": {"type": "boolean"},
+    "story_signature": {"type": "binary"},
 }
 
 COMMENT_PROPERTIES: dict[str, Any] = {
@@ -125,7 +168,7 @@ COMMENT_PROPERTIES: dict[str, Any] = {
     "article_title": _text(keyword=True),
     "article_countries": _KEYWORD,
     "outlet": _KEYWORD,
-    "author": {"type": "keyword", "ignore_above": 256, "fields": {"text": {"type": "text", "analyzer": "german"}}},
+    "author": {"type": "keyword", "ignore_above": 256, "fields": {"text": _text()}},
     "published_raw": _RAW,
     "published_at": _DATE,
     "published_precision": _KEYWORD,
@@ -144,6 +187,7 @@ COMMENT_PROPERTIES: dict[str, Any] = {
     "extractor_version": _KEYWORD,
     "processed_at": _DATE,
     "archive": _ARCHIVE,
+    "entities": _ENTITIES,
 }
 
 CRAWL_PROPERTIES: dict[str, Any] = {
@@ -229,8 +273,10 @@ def index_name(prefix: str, kind: str, version: int = VERSION) -> str:
     return f"{prefix}-{kind}-v{version}"
 
 
-def index_template(prefix: str, kind: str, replicas: int = 0) -> dict[str, Any]:
-    """Body of ``PUT _index_template/<prefix>-<kind>`` (covers every version of the kind)."""
+def index_template(prefix: str, kind: str, replicas: int = 0, synonyms: list[str] | None = None) -> dict[str, Any]:
+    """Body of ``PUT _index_template/<prefix>-<kind>`` (covers every version of the kind); ``synonyms``:
+    the search-time rules (default: :func:`entity_synonyms`)."""
+    settings_analysis = analysis(entity_synonyms() if synonyms is None else synonyms)
     return {
         "index_patterns": [f"{prefix}-{kind}-v*"],
         "priority": 200,
@@ -239,9 +285,11 @@ def index_template(prefix: str, kind: str, replicas: int = 0) -> dict[str, Any]:
                 "number_of_shards": 1,
                 "number_of_replicas": replicas,
                 "refresh_interval": "1s",
-                "analysis": ANALYSIS,
+                "analysis": settings_analysis,
             },
-            "mappings": {"dynamic": "strict", "properties": _PROPERTIES[kind]},
+            # the analysis' digest: setup updates a live index whose analysis differs (new synonyms)
+            "mappings": {"dynamic": "strict", "properties": _PROPERTIES[kind],
+                         "_meta": {"analysis": _digest(settings_analysis)}},
         },
         "_meta": {"managed_by": "corpus-crawler", "version": VERSION},
     }
