@@ -12,19 +12,31 @@ import base64
 import json
 import re
 import threading
+import tomllib
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from corpus import cli
 from corpus.kibana import NDJSON, KibanaTarget, saved_objects, to_ndjson
+from corpus.kibana.objects import ACTORS
 from corpus.search.templates import _PROPERTIES
 
 OBJECTS = [json.loads(line) for line in NDJSON.read_text("utf-8").splitlines()]
 BY_ID = {o["id"]: o for o in OBJECTS}
+ENTITIES_TOML = Path(__file__).parents[1] / "corpus" / "topics" / "entities.toml"
+
+
+def _query(obj: dict[str, Any]) -> str:
+    return str(json.loads(obj["attributes"]["kibanaSavedObjectMeta"]["searchSourceJSON"])["query"]["query"])
+
+
+def _aggs(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(json.loads(obj["attributes"]["visState"])["aggs"])
 
 
 def test_the_shipped_file_is_the_generated_one_and_every_line_parses():
@@ -46,8 +58,11 @@ def test_the_required_objects_are_there():
         titles[o["type"]].add(o["attributes"]["title"])
     assert titles["index-pattern"] == {"corpus-articles", "corpus-comments", "corpus-crawls"}
     assert titles["search"] >= {"Nordkorea–Russland", "China–Russland", "Korea und China", "Cicero Plus (paywalled)",
-                                "Wire copy (agencies only, no own author)", "Comments on Korea articles"}
-    assert titles["dashboard"] == {"East Asia coverage", "Crawl health"}
+                                "Wire copy (agency copy and its near-duplicates)", "Comments on Korea articles"}
+    assert titles["dashboard"] == {"East Asia coverage", "Stories and actors", "Crawl health"}
+    assert titles["visualization"] >= {"Unique stories per week by country", "Wire share by outlet", "Top people",
+                                       "Top places", "Top organisations"}
+    assert _query(BY_ID["corpus-search-wire-copy"]) == "wire_copy:true"
     assert "Degraded runs" in titles["search"]
     degraded = BY_ID["corpus-search-degraded"]["attributes"]
     assert json.loads(degraded["kibanaSavedObjectMeta"]["searchSourceJSON"])["query"]["query"] == "degraded:true"
@@ -58,6 +73,53 @@ def test_the_required_objects_are_there():
     assert json.loads(BY_ID["corpus-articles"]["attributes"]["fieldFormatMap"])["url"]["id"] == "url"
     for search in (o for o in OBJECTS if o["type"] == "search" and o["references"][0]["id"] == "corpus-articles"):
         assert search["attributes"]["columns"] == ["title", "outlet", "authors", "published_at", "countries"]
+
+
+def test_the_stories_and_actors_objects():
+    # clusters, not articles: a unique count of story_id per week, one series per country
+    stories, week, country = _aggs(BY_ID["corpus-vis-stories-by-country"])
+    assert (stories["type"], stories["schema"], stories["params"]["field"]) == ("cardinality", "metric", "story_id")
+    assert (week["type"], week["params"]["field"], week["params"]["interval"]) == ("date_histogram", "published_at",
+                                                                                   "w")
+    assert (country["type"], country["schema"], country["params"]["field"]) == ("terms", "group", "countries")
+    # one bar per outlet, split by wire_copy, stacked to 100 %
+    wire = BY_ID["corpus-vis-wire-share"]
+    count, outlet, split = _aggs(wire)
+    assert count["type"] == "count"
+    assert (outlet["schema"], outlet["params"]["field"]) == ("segment", "outlet")
+    assert (split["schema"], split["params"]["field"]) == ("group", "wire_copy")
+    params = json.loads(wire["attributes"]["visState"])["params"]
+    assert params["valueAxes"][0]["scale"]["mode"] == "percentage"
+    assert params["seriesParams"][0]["mode"] == "stacked"
+    for key, field in (("people", "person"), ("places", "place"), ("organisations", "org")):
+        vis = BY_ID[f"corpus-vis-top-{key}"]
+        assert json.loads(vis["attributes"]["visState"])["type"] == "table"
+        assert [(a["type"], a["params"].get("field")) for a in _aggs(vis)] == [("count", None),
+                                                                              ("terms", f"entities.{field}")]
+    # one saved search per main actor, on the canonical name
+    actors = {o["id"]: _query(o) for o in OBJECTS if o["id"].startswith("corpus-search-person-")}
+    assert sorted(actors.values()) == sorted(f'entities.person:"{name}"' for name in ACTORS)
+    assert len(ACTORS) >= 6 and "corpus-search-person-kim-jong-un" in actors
+    dashboard = BY_ID["corpus-dashboard-stories-actors"]
+    assert {r["id"] for r in dashboard["references"]} == {
+        "corpus-vis-stories-by-country", "corpus-vis-wire-share", "corpus-vis-top-people", "corpus-vis-top-places",
+        "corpus-vis-top-organisations", "corpus-search-wire-copy", *actors}
+    # no two panels overlap on the 48-column grid
+    cells: set[tuple[int, int]] = set()
+    for panel in json.loads(dashboard["attributes"]["panelsJSON"]):
+        x, y, w, h = (panel["gridData"][key] for key in "xywh")
+        assert x + w <= 48
+        area = {(column, row) for column in range(x, x + w) for row in range(y, y + h)}
+        assert not area & cells, panel
+        cells |= area
+
+
+@pytest.mark.skipif(not ENTITIES_TOML.exists(), reason=f"{ENTITIES_TOML} does not exist yet: the actor searches' "
+                    "names cannot be checked against the canonical names")
+def test_every_actor_search_names_a_person_of_the_entities_file():
+    people = {person["name"] for person in tomllib.loads(ENTITIES_TOML.read_text("utf-8")).get("person", [])}
+    for name in ACTORS:
+        assert name in people, f"{name!r} is not a [[person]] name in {ENTITIES_TOML}"
 
 
 def test_every_reference_resolves():
@@ -101,6 +163,7 @@ def test_every_field_a_saved_object_names_exists_in_the_index_templates():
     kind_of_view = {o["id"]: o["attributes"]["title"].split("-", 1)[1]
                     for o in OBJECTS if o["type"] == "index-pattern"}
     checked = 0
+    aggregated: set[str] = set()  # the agg types whose fields were checked
     for obj in OBJECTS:
         attrs = obj["attributes"]
         if obj["type"] == "index-pattern":
@@ -112,19 +175,29 @@ def test_every_field_a_saved_object_names_exists_in_the_index_templates():
             fields = _query_fields(query)
             fields |= set(attrs.get("columns", [])) | {s[0] for s in attrs.get("sort", [])}
             if obj["type"] == "visualization":
-                aggs = json.loads(attrs["visState"])["aggs"]
-                fields |= {a["params"]["field"] for a in aggs if "field" in a["params"]}
+                for agg in _aggs(obj):
+                    if agg["type"] == "count":
+                        continue
+                    field = agg["params"]["field"]  # every other agg (terms, cardinality, avg ...) names one
+                    node = _mapped(kind, field)
+                    assert node is not None, f"{obj['id']}: {agg['type']} on {field}, not a field of {kind}"
+                    assert node.get("type") not in (None, "text", "binary"), \
+                        f"{obj['id']}: {agg['type']} on {field}, which cannot be aggregated ({node})"
+                    aggregated.add(agg["type"])
+                    checked += 1
         else:
             continue
         for field in fields:
             assert _mapped(kind, field) is not None, f"{obj['id']}: {field} is not a field of {kind}"
             checked += 1
-    assert checked > 40
+    assert checked > 60
+    assert aggregated >= {"cardinality", "terms", "date_histogram", "avg"}
 
 
 def test_query_field_extraction():
     assert _query_fields('pairs:"KP-RU" AND countries:(KP OR KR)') == {"pairs", "countries"}
     assert _query_fields("_exists_:agencies AND NOT _exists_:authors") == {"agencies", "authors"}
+    assert _query_fields('entities.person:"Kim Jong-un"') == {"entities.person"}
 
 
 # --- import client ---------------------------------------------------------------------------------

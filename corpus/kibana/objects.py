@@ -1,13 +1,18 @@
-"""Kibana's saved objects analysts start from: data views, saved searches, visualizations, a dashboard.
+"""Kibana's saved objects analysts start from: data views, saved searches, visualizations, dashboards.
 
 :func:`saved_objects` builds, in the NDJSON shape Kibana's export writes and its
 import reads (8.x): data views for articles, comments and crawls; saved
 searches in the Lucene query language (the same strings run against
-Elasticsearch as ``query_string`` queries); aggregation-based visualizations
+Elasticsearch as ``query_string`` queries), among them one per main actor
+(:data:`ACTORS`, ``entities.person:"<name>"`` with the canonical names of
+``corpus/topics/entities.toml``); aggregation-based visualizations
 (``histogram``, ``line``, ``pie``, ``table``, ``metric``: the legacy editor
 types that Kibana 8.x still imports and shows); and the dashboards "East Asia
-coverage" and "Crawl health" (per outlet and run, from the crawl records'
-``health``). ``corpus/kibana/saved_objects.ndjson`` is this output
+coverage", "Stories and actors" (near-duplicate clusters counted once through
+a unique count of ``story_id``, each outlet's share of wire copy, the people,
+places and organisations named, the actor searches) and "Crawl health" (per
+outlet and run, from the crawl records' ``health``).
+``corpus/kibana/saved_objects.ndjson`` is this output
 (``python -m corpus.kibana > corpus/kibana/saved_objects.ndjson`` writes it
 again; a test checks the two agree).
 
@@ -24,6 +29,8 @@ from typing import Any
 
 NDJSON = Path(__file__).parent / "saved_objects.ndjson"
 COLUMNS = ["title", "outlet", "authors", "published_at", "countries"]
+# the main actors, each with a saved search: canonical names as in corpus/topics/entities.toml ([[person]] name)
+ACTORS = ("Kim Jong-un", "Xi Jinping", "Wladimir Putin", "Yoon Suk-yeol", "Donald Trump", "Wolodymyr Selenskyj")
 
 
 def _search_source(query: str = "", with_index: bool = True) -> str:
@@ -77,7 +84,14 @@ def _terms(field: str, size: int, schema: str, agg_id: str = "3") -> dict[str, A
                        "missingBucket": False}}
 
 
-def _xy_params(chart: str, mode: str = "stacked", value_label: str = "Count") -> dict[str, Any]:
+def _slug(name: str) -> str:
+    """``"Kim Jong-un"`` -> ``kim-jong-un``: a name as part of an object id."""
+    return "-".join("".join(c if c.isalnum() else " " for c in name.lower()).split())
+
+
+def _xy_params(chart: str, mode: str = "stacked", value_label: str = "Count",
+               scale: str = "normal") -> dict[str, Any]:
+    """``scale="percentage"`` with ``mode="stacked"``: each bar filled to 100 %, split by its series."""
     return {
         "type": chart, "addTooltip": True, "addLegend": True, "legendPosition": "right", "times": [],
         "addTimeMarker": False, "grid": {"categoryLines": False},
@@ -85,7 +99,7 @@ def _xy_params(chart: str, mode: str = "stacked", value_label: str = "Count") ->
                           "style": {}, "scale": {"type": "linear"}, "labels": {"show": True, "filter": True,
                                                                                  "truncate": 100}, "title": {}}],
         "valueAxes": [{"id": "ValueAxis-1", "name": "LeftAxis-1", "type": "value", "position": "left", "show": True,
-                       "style": {}, "scale": {"type": "linear", "mode": "normal"},
+                       "style": {}, "scale": {"type": "linear", "mode": scale},
                        "labels": {"show": True, "rotate": 0, "filter": False, "truncate": 100},
                        "title": {"text": value_label}}],
         "seriesParams": [{"show": True, "type": chart, "mode": mode, "data": {"label": value_label, "id": "1"},
@@ -150,10 +164,13 @@ def saved_objects(prefix: str = "corpus") -> list[dict[str, Any]]:
          "Articles about China and either Korea."),
         ("cicero-plus", "Cicero Plus (paywalled)", "outlet:cicero AND paywalled:true",
          "Cicero Plus articles: only their free part is in the corpus."),
-        ("wire-copy", "Wire copy (agencies only, no own author)", "_exists_:agencies AND NOT _exists_:authors",
-         "Articles credited to news agencies (dpa, AFP, Reuters …) and to no person."),
+        ("wire-copy", "Wire copy (agency copy and its near-duplicates)", "wire_copy:true",
+         "Agency copy (credited to news agencies such as dpa, AFP, Reuters … and to no person) and the "
+         "articles that are near-duplicates of it."),
         ("latest", "Latest in-scope headlines", "in_scope:true", "The newest articles about Korea, Russia and China."),
     ]
+    searches += [(f"person-{_slug(name)}", f"Person: {name}", f'entities.person:"{name}"',
+                  f"Articles naming {name} (entities.person).") for name in ACTORS]
     for key, title, query, description in searches:
         objects.append(saved_search(f"{prefix}-search-{key}", title, query, articles, COLUMNS, description))
     objects.append(saved_search(
@@ -202,7 +219,50 @@ def saved_objects(prefix: str = "corpus") -> list[dict[str, Any]]:
         ("search", f"{prefix}-search-latest", 24, 30, 24, 15), ("visualization", v + "runs", 0, 45, 20, 15),
         ("visualization", v + "failures", 20, 45, 8, 15), ("visualization", v + "items-per-run", 28, 45, 20, 15),
     ], "Coverage of North and South Korea, Russia and China in the German press, and the crawls behind it."))
+    objects += _stories_and_actors(prefix, articles, table)
     objects += _crawl_health(prefix, crawls, table, metric)
+    return objects
+
+
+def _stories_and_actors(prefix: str, articles: str, table: dict[str, Any]) -> list[dict[str, Any]]:
+    """The "Stories and actors" dashboard: stories (near-duplicate clusters), wire copy, named entities, actors.
+
+    Its visualizations come first, then the dashboard; the saved searches it shows are made before.
+    """
+    def vis(key: str, title: str, vis_type: str, aggs: list[dict[str, Any]], params: dict[str, Any],
+            description: str) -> dict[str, Any]:
+        return visualization(f"{prefix}-vis-{key}", title, vis_type, aggs, params, articles, description=description)
+
+    stories = {"id": "1", "enabled": True, "type": "cardinality", "params": {"field": "story_id"}, "schema": "metric"}
+    objects = [
+        vis("stories-by-country", "Unique stories per week by country", "histogram",
+            [stories, _weekly("published_at"), _terms("countries", 4, "group")],
+            _xy_params("histogram", value_label="Unique stories"),
+            "Stories, not articles: the near-duplicates of one story (story_id) count once."),
+        vis("wire-share", "Wire share by outlet", "histogram",
+            [_count(), _terms("outlet", 30, "segment", "2"), _terms("wire_copy", 2, "group")],
+            _xy_params("histogram", value_label="Share of articles", scale="percentage"),
+            "Each outlet's articles split by wire_copy: agency copy and its near-duplicates (true) against the rest."),
+        vis("top-people", "Top people", "table", [_count(), _terms("entities.person", 30, "bucket", "2")], table,
+            "The people articles name most often (canonical names, corpus/topics/entities.toml)."),
+        vis("top-places", "Top places", "table", [_count(), _terms("entities.place", 30, "bucket", "2")], table,
+            "The places articles name most often (canonical names, corpus/topics/entities.toml)."),
+        vis("top-organisations", "Top organisations", "table",
+            [_count(), _terms("entities.org", 30, "bucket", "2")], table,
+            "The organisations articles name most often (canonical names, corpus/topics/entities.toml)."),
+    ]
+    v, s = f"{prefix}-vis-", f"{prefix}-search-"
+    actors = [("search", f"{s}person-{_slug(name)}") for name in ACTORS]
+    # four actors to a row (12 columns each), then the rest (16 each)
+    actor_panels = [(kind, ref, 12 * i, 45, 12, 15) for i, (kind, ref) in enumerate(actors[:4])]
+    actor_panels += [(kind, ref, 16 * i, 60, 16, 15) for i, (kind, ref) in enumerate(actors[4:])]
+    objects.append(dashboard(f"{prefix}-dashboard-stories-actors", "Stories and actors", [
+        ("visualization", v + "stories-by-country", 0, 0, 24, 15), ("visualization", v + "wire-share", 24, 0, 24, 15),
+        ("visualization", v + "top-people", 0, 15, 16, 15), ("visualization", v + "top-places", 16, 15, 16, 15),
+        ("visualization", v + "top-organisations", 32, 15, 16, 15), ("search", s + "wire-copy", 0, 30, 48, 15),
+        *actor_panels,
+    ], "Stories counted once however many outlets ran them, each outlet's share of wire copy, the people, places "
+       "and organisations named most, and the articles naming each main actor."))
     return objects
 
 
