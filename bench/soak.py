@@ -89,7 +89,8 @@ class Faults:
 
 
 def keys(items: list[dict]) -> set[str]:
-    return {f"{i['item_type']}:{i['id']}" for i in items}
+    """``item_type:id`` of the items (a dead-letter file's story updates are changes to items, not items)."""
+    return {f"{i['item_type']}:{i['id']}" for i in items if i.get("item_type") != "story_update"}
 
 
 def one_run(es_url: str, seed: int, articles: int, comments: int, refuse: float, stall: float, max_delay: float,

@@ -484,7 +484,8 @@ def stores(es: Elasticsearch, prefix: str, dead: Path) -> tuple[list[str], list[
     es.indices.refresh(index=f"{prefix}-articles,{prefix}-comments")
     indexed = [h["_id"] for h in es.search(index=f"{prefix}-articles,{prefix}-comments", size=10_000,
                                            query={"match_all": {}})["hits"]["hits"]]
-    dead_ids = [json.loads(line)["id"] for f in dead.rglob("*.jsonl") for line in f.read_text("utf-8").splitlines()]
+    records = [json.loads(line) for f in dead.rglob("*.jsonl") for line in f.read_text("utf-8").splitlines()]
+    dead_ids = [r["id"] for r in records if r.get("item_type") != "story_update"]  # updates are not items
     return indexed, dead_ids
 
 

@@ -250,3 +250,15 @@ def test_asyncio_is_not_needed_without_elasticsearch(tmp_path, monkeypatch):
     item = pipeline.process_item(_article("a", BODY_A, when(2)))
     assert not asyncio.iscoroutine(item) and item.story_id == "a"
     pipeline.close_spider()
+
+
+def test_copies_published_in_the_same_minute_keep_the_first_shown_first():
+    """Agency copy auto-published by many outlets shares the minute: a later copy with a smaller id does not make
+    every member change (each change is a write to the index)."""
+    index = StoryIndex()
+    changes = []
+    for id_ in ("c", "b", "a"):
+        member, _ = member_of(record(id_, BODY_A, when(7)))
+        changes.append([m.id for m in index.add(member)[1]])
+    assert changes == [[], ["c"], []]  # "c" is told only that it is no longer alone
+    assert [index.members[i].duplicate_of for i in "abc"] == ["c", "c", None]

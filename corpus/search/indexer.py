@@ -532,9 +532,14 @@ class Indexer:
                 item["_waits"] = item.get("_waits", 0) + 1
                 retry.append(item)
                 continue
-            if item.get("item_type") == STORY_UPDATE and (200 <= status < 300 or status == 404):
-                # 404 after that: the article was not written (refused, dead-lettered); nothing to update
-                self.stats.inc_value(f"corpus/es/story_updates{'' if status < 300 else '_missing'}")
+            if item.get("item_type") == STORY_UPDATE and 200 <= status < 300:
+                self.stats.inc_value("corpus/es/story_updates")
+                continue
+            if item.get("item_type") == STORY_UPDATE and status == 404:
+                # its article is not in the index (dead-lettered or refused before it): the update goes to the
+                # dead-letter file after it, and `corpus index FILE` applies it once the article is written
+                self.stats.inc_value("corpus/es/story_updates_deadlettered")
+                self._dead([item], "story update of an article that is not in the index")
                 continue
             if 200 <= status < 300:
                 self.indexed += 1

@@ -95,6 +95,7 @@ class StoryIndex:
         self.members: dict[str, Member] = {}
         self.stories: dict[str, _Story] = defaultdict(_Story)
         self.buckets: dict[bytes, list[str]] = defaultdict(list)
+        self.first_of: dict[str, str] = {}  # the member each story shows as its first
 
     def __len__(self) -> int:
         return len(self.members)
@@ -105,6 +106,8 @@ class StoryIndex:
             return
         member.story_id = member.story_id or member.id
         self._insert(member)
+        if member.duplicate_of is None:
+            self.first_of.setdefault(member.story_id, member.id)
 
     def add(self, member: Member) -> tuple[Member, list[Member]]:
         """Place a new (or changed) article in a story.
@@ -141,6 +144,7 @@ class StoryIndex:
         before = {i: self.members[i].shown() for story in joined for i in self.stories[story].members}
         target = min(joined, key=lambda story: min((self.members[i].when, i) for i in self.stories[story].members))
         for story in joined - {target}:
+            self.first_of.pop(story, None)
             for i in self.stories.pop(story).members:
                 self.members[i].story_id = target
                 self.stories[target].members.append(i)
@@ -204,13 +208,20 @@ class StoryIndex:
                 self.buckets[key].remove(member.id)
         if not story.members:
             del self.stories[member.story_id]
+            self.first_of.pop(member.story_id, None)
             return []
         return self._settle(member.story_id)
 
     def _settle(self, story_id: str) -> list[Member]:
         """Set every member's ``duplicate_of`` and ``wire_copy``; the members that changed."""
         members = [self.members[i] for i in self.stories[story_id].members]
-        earliest = min(members, key=lambda m: (m.when, m.id))
+        first = min(m.when for m in members)
+        # among members published at the same time the one already shown first stays first (copies of one
+        # agency text often share the minute: none of them should make every other member change)
+        tied = [m for m in members if m.when == first]
+        shown = self.first_of.get(story_id)
+        earliest = next((m for m in tied if m.id == shown), None) or min(tied, key=lambda m: m.id)
+        self.first_of[story_id] = earliest.id
         wire = any(m.agency_only for m in members)
         changed = []
         for m in members:
