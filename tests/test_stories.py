@@ -262,3 +262,40 @@ def test_copies_published_in_the_same_minute_keep_the_first_shown_first():
         changes.append([m.id for m in index.add(member)[1]])
     assert changes == [[], ["c"], []]  # "c" is told only that it is no longer alone
     assert [index.members[i].duplicate_of for i in "abc"] == ["c", "c", None]
+
+
+def test_a_story_whose_first_member_was_not_read_keeps_it_first():
+    """Members loaded for the days around an article may point to a first member older than those days: a new
+    copy points to it too, and the loaded members are not rewritten."""
+    from corpus.stories import Member
+
+    index = StoryIndex()
+    sig = signature(BODY_A)
+    index.load(Member("b", datetime(2024, 5, 9, tzinfo=BERLIN), sig, story_id="a", duplicate_of="a",
+                      similarity=0.9, wire_copy=True))
+    copy, _ = member_of(record("c", BODY_A, when(10)))
+    placed, changed = index.add(copy)
+    assert (placed.story_id, placed.duplicate_of, placed.wire_copy) == ("a", "a", True) and changed == []
+
+
+def test_a_long_backfill_drops_far_stories_and_reads_them_again(tmp_path):
+    from corpus.stories.store import LocalStories
+
+    stories = LocalStories(StoryIndex(), tmp_path / "stories.sqlite")
+    stories.MAX_MEMBERS = 1  # type: ignore[misc]
+
+    def place(id_: str, body: str, day: datetime) -> object:
+        member, _ = member_of(record(id_, body, day.isoformat()))
+        stories.ensure(member.when)
+        placed, changed = stories.index.add(member)
+        stories.save(placed, changed)
+        return placed
+
+    may = datetime(2024, 5, 2, 8, tzinfo=BERLIN)
+    place("may", BODY_A, may)
+    place("autumn", BODY_B, may + timedelta(days=150))
+    place("autumn-2", BODY_B + " Nachtrag.", may + timedelta(days=150, hours=2))
+    assert "may" not in stories.index.members  # dropped: far from the autumn articles
+    back = place("may-copy", BODY_A + " Ende.", may + timedelta(hours=3))  # its days are read again
+    assert (back.story_id, back.duplicate_of) == ("may", "may")
+    stories.close()

@@ -96,6 +96,7 @@ class StoryIndex:
         self.stories: dict[str, _Story] = defaultdict(_Story)
         self.buckets: dict[bytes, list[str]] = defaultdict(list)
         self.first_of: dict[str, str] = {}  # the member each story shows as its first
+        self.wired: set[str] = set()  # stories loaded as agency copy
 
     def __len__(self) -> int:
         return len(self.members)
@@ -107,7 +108,12 @@ class StoryIndex:
         member.story_id = member.story_id or member.id
         self._insert(member)
         if member.duplicate_of is None:
-            self.first_of.setdefault(member.story_id, member.id)
+            self.first_of[member.story_id] = member.id
+        elif member.duplicate_of not in self.members:
+            # its first member was published before the days loaded: it stays first, unread
+            self.first_of.setdefault(member.story_id, member.duplicate_of)
+        if member.wire_copy:
+            self.wired.add(member.story_id)  # agency copy may be among the members not loaded
 
     def add(self, member: Member) -> tuple[Member, list[Member]]:
         """Place a new (or changed) article in a story.
@@ -145,6 +151,8 @@ class StoryIndex:
         target = min(joined, key=lambda story: min((self.members[i].when, i) for i in self.stories[story].members))
         for story in joined - {target}:
             self.first_of.pop(story, None)
+            if story in self.wired:
+                self.wired.add(target)
             for i in self.stories.pop(story).members:
                 self.members[i].story_id = target
                 self.stories[target].members.append(i)
@@ -157,6 +165,27 @@ class StoryIndex:
         self._settle(target)
         changed += [self.members[i] for i, shown in before.items() if self.members[i].shown() != shown]
         return member, self._unique(changed, member)
+
+    def forget(self, before: datetime, after: datetime) -> int:
+        """Drop the stories all of whose members were published before ``before`` or after ``after`` (they are
+        stored, and read again when an article needs their days); how many members were dropped."""
+        dropped = 0
+        for story_id in list(self.stories):
+            members = [self.members[i] for i in self.stories[story_id].members]
+            if all(m.when < before for m in members) or all(m.when > after for m in members):
+                for m in members:
+                    del self.members[m.id]
+                    if m.signature is not None:
+                        for key in m.signature.band_keys():
+                            bucket = self.buckets[key]
+                            bucket.remove(m.id)
+                            if not bucket:
+                                del self.buckets[key]
+                del self.stories[story_id]
+                self.first_of.pop(story_id, None)
+                self.wired.discard(story_id)
+                dropped += len(members)
+        return dropped
 
     def score(self, a: Signature, b: Signature) -> float:
         """How near-duplicate two texts are: the Jaccard similarity of their shingles, or for a copy cut from
@@ -209,24 +238,28 @@ class StoryIndex:
         if not story.members:
             del self.stories[member.story_id]
             self.first_of.pop(member.story_id, None)
+            self.wired.discard(member.story_id)
             return []
         return self._settle(member.story_id)
 
     def _settle(self, story_id: str) -> list[Member]:
         """Set every member's ``duplicate_of`` and ``wire_copy``; the members that changed."""
         members = [self.members[i] for i in self.stories[story_id].members]
-        first = min(m.when for m in members)
-        # among members published at the same time the one already shown first stays first (copies of one
-        # agency text often share the minute: none of them should make every other member change)
-        tied = [m for m in members if m.when == first]
         shown = self.first_of.get(story_id)
-        earliest = next((m for m in tied if m.id == shown), None) or min(tied, key=lambda m: m.id)
-        self.first_of[story_id] = earliest.id
-        wire = any(m.agency_only for m in members)
+        if shown is not None and shown not in self.members:
+            first_id = shown  # published before the days loaded (see load)
+        else:
+            first = min(m.when for m in members)
+            # among members published at the same time the one already shown first stays first (copies of one
+            # agency text often share the minute: none of them should make every other member change)
+            tied = [m for m in members if m.when == first]
+            first_id = (next((m for m in tied if m.id == shown), None) or min(tied, key=lambda m: m.id)).id
+        self.first_of[story_id] = first_id
+        wire = story_id in self.wired or any(m.agency_only for m in members)
         changed = []
         for m in members:
             before = m.shown()
-            m.duplicate_of = None if m is earliest else earliest.id
+            m.duplicate_of = None if m.id == first_id else first_id
             m.wire_copy = wire
             if len(members) == 1:
                 m.similarity = None

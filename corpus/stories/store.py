@@ -51,8 +51,15 @@ class Stories:
         self.index = index
         self.loaded: set[date] = set()
 
+    # members held before stories far from the article being placed are dropped (a backfill over years)
+    MAX_MEMBERS = 200_000
+
     def _days(self, when: datetime) -> tuple[date, date] | None:
         day = when.astimezone(BERLIN).date()
+        if len(self.index) > self.MAX_MEMBERS:
+            reach = 3 * self.index.window + timedelta(days=2)
+            self.index.forget(when - reach, when + reach)
+            self.loaded = {d for d in self.loaded if abs(d - day) <= reach - timedelta(days=1)}
         wanted = [day + timedelta(days=n) for n in range(-self.index.window.days - 1, self.index.window.days + 2)]
         missing = [d for d in wanted if d not in self.loaded]
         if not missing:
