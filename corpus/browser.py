@@ -75,9 +75,12 @@ def chromium_path(settings: BaseSettings) -> str:
 
 def launch_options(settings: BaseSettings) -> dict[str, Any]:
     args = list(_QUIET_ARGS)
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
+    root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if root:
         args.append("--no-sandbox")  # Chromium refuses to run as root with its sandbox
-    return {"executable_path": chromium_path(settings), "headless": True, "args": args}
+    # Playwright turns the sandbox off unless asked (chromium_sandbox): as any other user it stays on (the
+    # crawler image turns it off through Debian's /etc/chromium.d: docker/chromium-no-sandbox)
+    return {"executable_path": chromium_path(settings), "headless": True, "args": args, "chromium_sandbox": not root}
 
 
 def playwright_settings(settings: BaseSettings) -> dict[str, Any]:
