@@ -3,7 +3,7 @@
 
 The stories live where the corpus lives: with Elasticsearch in the articles themselves
 (read back for the days a crawl touches), without it in ``CORPUS_STORIES_FILE`` (default
-``<CORPUS_OUTPUT_DIR>/stories.sqlite``), committed at the crawl's checkpoints and close. An
+``<CORPUS_OUTPUT_DIR>/stories.sqlite``), written as each article is placed. An
 article that changes what earlier members show (it was published before them, or it is the
 agency copy they follow) updates them: in the SQLite file, and in Elasticsearch through the
 Elasticsearch pipeline (partial updates after the article). The JSON Lines output keeps

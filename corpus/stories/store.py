@@ -81,7 +81,8 @@ def _member(id_: str, when: datetime, signature: str | None, agency: bool, outle
 
 
 class LocalStories(Stories):
-    """The members in a SQLite file (used without Elasticsearch; one crawl process at a time per file)."""
+    """The members in a SQLite file (used without Elasticsearch). Crawls running at the same time on one file
+    each see the others' articles from their next run."""
 
     SCHEMA = """
     CREATE TABLE IF NOT EXISTS members (
@@ -94,7 +95,9 @@ class LocalStories(Stories):
         super().__init__(index)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.db = sqlite3.connect(path, timeout=30)
+        # each save is its own short transaction: crawls running side by side on one data directory (a
+        # schedule's parallel jobs) share the file without waiting on each other's checkpoints
+        self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(self.SCHEMA)
@@ -113,7 +116,11 @@ class LocalStories(Stories):
                                     duplicate_of, similarity, wire, title))
 
     def save(self, member: Member, changed: list[Member]) -> None:
-        """Remember a placed member and the members it changed."""
+        """Remember a placed member and the members it changed (at once: WAL, no fsync per save)."""
+        with self.db:
+            self._save(member, changed)
+
+    def _save(self, member: Member, changed: list[Member]) -> None:
         self.db.executemany(
             "INSERT OR REPLACE INTO members VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(m.id, m.when.isoformat(), m.when.astimezone(BERLIN).date().isoformat(),
