@@ -333,12 +333,16 @@ def _kibana_import(args: argparse.Namespace, out: TextIO) -> int:
         data = open(args.file, "rb").read()
     else:  # the objects for the aliases this installation indexes into (CORPUS_ES_PREFIX)
         data = to_ndjson(saved_objects(EsConfig.from_env().prefix)).encode()
+
+    def say(message: str) -> None:
+        print(f"corpus kibana: {message}", file=sys.stderr)
+
     try:
-        result = asyncio.run(import_objects(target, data, timeout=args.timeout))
+        result = asyncio.run(import_objects(target, data, timeout=args.timeout, overwrite=args.overwrite, say=say))
     except KibanaError as exc:
         print(f"corpus kibana: error: {exc}", file=sys.stderr)
         return 1
-    return report(result, out)
+    return report(result, out, overwrite=args.overwrite)
 
 
 def _schedule(args: argparse.Namespace, out: TextIO) -> int:
@@ -562,10 +566,12 @@ def build_parser() -> argparse.ArgumentParser:
     kib_sub = kib.add_subparsers(dest="kibana_command", required=True, metavar="KIBANA_COMMAND")
     imp = kib_sub.add_parser(
         "import",
-        help="import corpus/kibana/saved_objects.ndjson through Kibana's saved objects API (overwrite)",
-        description="Waits for Kibana to be ready, imports the saved objects with overwrite, and prints one "
-        "line per object (ok, or the error Kibana gave). Credentials also come from KIBANA_API_KEY or "
-        "KIBANA_USERNAME/KIBANA_PASSWORD (preferred: arguments show in the process list).",
+        help="import corpus/kibana/saved_objects.ndjson through Kibana's saved objects API",
+        description="Waits for Kibana to answer /api/status with 'available' or 'degraded' (a degraded Kibana "
+        "takes imports; the level is printed), imports the saved objects, retrying what passes (no connection, "
+        "HTTP 429, 5xx) with back-off, and prints one line per object: ok, kept (it exists and is left as it is: "
+        "analysts' edits survive; --overwrite replaces it), or the error Kibana gave. Credentials also come "
+        "from KIBANA_API_KEY or KIBANA_USERNAME/KIBANA_PASSWORD (preferred: arguments show in the process list).",
     )
     imp.add_argument("--kibana-url", default=os.environ.get("KIBANA_URL", "http://localhost:5601"),
                      help="default: $KIBANA_URL or http://localhost:5601")
@@ -577,7 +583,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--file", default=None,
                      help="NDJSON file (default: the saved objects for the aliases of CORPUS_ES_PREFIX, 'corpus' by "
                      "default: the same as corpus/kibana/saved_objects.ndjson)")
-    imp.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for Kibana to be ready")
+    imp.add_argument("--overwrite", action="store_true",
+                     help="replace objects that already exist (default: keep them, with any edits made in Kibana)")
+    imp.add_argument("--timeout", type=float, default=120.0,
+                     help="seconds to wait for Kibana to be ready and for the import to go through, retries included")
     imp.add_argument("--insecure", action="store_true", help="do not verify the TLS certificate (logs a warning)")
     imp.set_defaults(handler=lambda args, io: _kibana_import(args, io.stdout))
     return parser

@@ -1,7 +1,9 @@
 """One record per crawl run: to ``corpus-crawls`` in Elasticsearch, or to a local JSON Lines log.
 
 At spider close the record holds: spider, arguments and mode, host, start, end,
-duration, finish reason, whether the crawl failed (see :mod:`corpus.health`),
+duration, finish reason, whether the crawl failed (see :mod:`corpus.health`), its
+``status`` in the scheduler's words (:func:`run_status`: ``ok``, ``failed``, ``stopped``;
+under ``corpus schedule`` the scheduler's own status, which also knows ``timeout``, replaces it),
 items scraped/dropped/indexed/failed/dead-lettered, requests, responses,
 errors, drops by reason, the extraction layers per field, all stats, and the
 outlet's health (:mod:`corpus.outlethealth`): judged against the outlet's earlier
@@ -39,6 +41,22 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
+# finish reasons of a crawl that ended as it should (anything else is a failed crawl)
+CLEAN_REASONS = ("finished", "closespider_itemcount", "closespider_pagecount", "closespider_timeout")
+
+
+def run_status(reason: str, failed: bool) -> str:
+    """A run's ``status`` in the vocabulary of ``corpus schedule`` (corpus/schedule.py), for any crawl.
+
+    ``stopped``: ended by a signal (Ctrl-C, SIGTERM: Scrapy's finish reason ``shutdown``);
+    ``failed``: any other failure; ``ok`` otherwise. ``timeout`` only the scheduler can tell
+    (it sent the signal), and under the scheduler its status replaces this one.
+    """
+    if reason == "shutdown":
+        return "stopped"
+    return "failed" if failed else "ok"
+
+
 def build_record(spider: Any, stats: dict[str, Any], reason: str) -> dict[str, Any]:
     """The crawl record from the final stats."""
     start, end = stats.get("start_time"), stats.get("finish_time")
@@ -49,6 +67,7 @@ def build_record(spider: Any, stats: dict[str, Any], reason: str) -> dict[str, A
             extraction.setdefault(field_name, {})[layer] = value
     args = getattr(spider, "args", None)
     health = getattr(spider, "health", None)
+    failed = bool(stats.get(FAILED_KEY)) or reason not in CLEAN_REASONS
     return {
         "id": uuid.uuid4().hex,
         "spider": spider.name,
@@ -59,8 +78,8 @@ def build_record(spider: Any, stats: dict[str, Any], reason: str) -> dict[str, A
         "end": _iso(end),
         "duration_seconds": stats.get("elapsed_time_seconds"),
         "finish_reason": reason,
-        "failed": bool(stats.get(FAILED_KEY)) or reason not in ("finished", "closespider_itemcount",
-                                                                 "closespider_pagecount", "closespider_timeout"),
+        "failed": failed,
+        "status": run_status(reason, failed),
         "failure": stats.get(FAILED_KEY),
         "items_scraped": stats.get("item_scraped_count", 0),
         "items_dropped": stats.get("item_dropped_count", 0),

@@ -115,6 +115,9 @@ class Comment:
     published_raw: str | None = None
     published_at: str | None = None
     published_precision: Precision | None = None
+    # the comment's time for time-based views: published_at when the page gave one, else crawled_at
+    # (filled by pipelines/dates.py), so a comment without a date is still in every time range
+    date: str | None = None
     title: str | None = None
     text: str | None = None
     parent_id: str | None = None  # id of the comment this one replies to

@@ -1,5 +1,8 @@
 """German dates -> ISO 8601 with precision (``published_at``, ``published_precision``, ``modified_at``).
 
+A comment also gets ``date``: its ``published_at``, or ``crawled_at`` when the page gave no
+(readable) date, so that time-based views (the comments data view's time field) show it.
+
 Relative dates are resolved against ``crawled_at``, the time the page was
 fetched. A date that cannot be read leaves the field empty and is counted
 under ``corpus/dates/<field>/failed/<reason>`` (empty, invalid, unparsed,
@@ -46,6 +49,8 @@ class DatesPipeline(BasePipeline):
         if isinstance(item, Article) and item.modified_raw:
             modified = self._parse(item.modified_raw, reference, "modified", url)
             item.modified_at = modified.isoformat() if modified else None
+        if isinstance(item, Comment):
+            item.date = item.published_at or item.crawled_at
         return item
 
 

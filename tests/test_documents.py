@@ -81,3 +81,14 @@ def test_a_changed_article_leaves_its_previous_version_for_the_history_index():
     assert superseded({**doc, "content_hash": "old"}, stored) is None  # unchanged: nothing to keep
     assert superseded(doc, None) is None  # new article
     assert superseded({**doc, "item_type": "comment"}, stored) is None
+
+
+def test_an_undated_comment_keeps_the_time_it_was_first_seen():
+    """Its ``date`` (the comments' time field) does not move with every re-crawl; a dated one keeps its date."""
+    comment = {"item_type": "comment", "id": "c1", "article_url": "https://x/a", "outlet": "cicero",
+               "text": "Gut.", "crawled_at": "2024-03-15T12:00:00+01:00", "date": "2024-03-15T12:00:00+01:00"}
+    stored = {"first_seen_at": "2024-03-01T08:00:00+01:00", "version": 1,
+              "content_hash": to_document(comment)["content_hash"]}
+    assert merge(to_document(comment), stored)["date"] == "2024-03-01T08:00:00+01:00"
+    dated = {**comment, "published_at": "2024-02-28", "date": "2024-02-28"}
+    assert merge(to_document(dated), stored)["date"] == "2024-02-28"

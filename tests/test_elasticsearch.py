@@ -388,8 +388,17 @@ def _kibana_request(vis_state: dict) -> dict:
 
 def test_kibana_saved_object_queries_run_against_the_indices(es_url, es, prefix, tmp_path):
     """Every saved search's query and every visualization's query and aggregations, on a crawl's indices."""
+    from datetime import datetime
+
+    from itemadapter import ItemAdapter
+
+    from corpus.items import Comment
     from corpus.kibana import saved_objects
     from corpus.kibana.objects import ACTORS
+    from corpus.normalize.dates import BERLIN
+    from corpus.search.documents import to_document
+    from pipelines.dates import DatesPipeline
+    from tests.conftest import make_spider
 
     with FixtureServer("cicero", "https://www.cicero.de") as server:
         result = crawl(es_url, prefix, server, tmp_path)
@@ -403,6 +412,13 @@ def test_kibana_saved_object_queries_run_against_the_indices(es_url, es, prefix,
             "agencies": ["dpa"], "story_id": "kibana-1", "wire_copy": True,
             **({"duplicate_of": "kibana-1", "similarity": 0.93} if number == 2 else {}),
             "entities": {"person": list(ACTORS), "place": ["Pjöngjang"], "org": ["Vereinte Nationen"]}})
+    # a comment whose page gave no date, fetched today, through the dates pipeline as a crawl does it
+    undated = Comment(id="kibana-undated", article_id="kibana-1", article_url="https://kibana.test/a", outlet="cicero",
+                      text="Ohne Datum.", article_countries=["CN"],
+                      crawled_at=datetime.now(BERLIN).isoformat(timespec="seconds"))
+    DatesPipeline(make_spider().crawler).process_item(undated)
+    assert undated.published_at is None and undated.date == undated.crawled_at
+    es.index(index=f"{prefix}-comments", id=undated.id, document=to_document(ItemAdapter(undated).asdict()))
     counts = {}
     results = {}
     for obj in saved_objects(prefix):
@@ -446,6 +462,36 @@ def test_kibana_saved_object_queries_run_against_the_indices(es_url, es, prefix,
     assert all(people[name] >= 2 for name in ACTORS)
     assert {b["key"] for b in results["top-places"]["aggregations"]["2"]["buckets"]} >= {"Pjöngjang"}
     assert {b["key"] for b in results["top-organisations"]["aggregations"]["2"]["buckets"]} >= {"Vereinte Nationen"}
+
+    # "Crawl runs per day by status": the crawl's own record (a plain `scrapy crawl`, no scheduler) is in it
+    (record,) = docs(es, f"{prefix}-crawls").values()
+    assert record["status"] == "ok" and "job" not in record
+    statuses: dict[str, int] = {}
+    for day in results["runs"]["aggregations"]["2"]["buckets"]:
+        for bucket in day["3"]["buckets"]:
+            statuses[bucket["key"]] = statuses.get(bucket["key"], 0) + bucket["doc_count"]
+    assert statuses == {"ok": 1}
+    assert results["failures"]["hits"]["total"]["value"] == 0
+
+    # comments: every one has a date, and the one without published_at is in the comments data view's
+    # time range (the dashboards' last 90 days) and in "Comment volume over time"
+    comments = docs(es, f"{prefix}-comments")
+    assert len(comments) == 12
+    assert all(c["date"] == (c.get("published_at") or c["crawled_at"]) for c in comments.values())
+    # the fixtures' dated comments are from 2023; one of them shows no date, as does the one added here
+    undated_ids = {k for k, c in comments.items() if c.get("published_at") is None}
+    assert len(undated_ids) == 2 and "kibana-undated" in undated_ids
+    (view,) = [o for o in saved_objects(prefix) if o["id"] == f"{prefix}-comments"]
+    time_field = view["attributes"]["timeFieldName"]
+    in_range = es.search(index=f"{prefix}-comments", size=100, query={
+        "range": {time_field: {"gte": "now-90d", "lte": "now"}}})["hits"]["hits"]
+    assert {h["_id"] for h in in_range} == undated_ids
+    gone = es.count(index=f"{prefix}-comments", query={"range": {"published_at": {"gte": "now-90d"}}})["count"]
+    assert gone == 0  # what a published_at time field showed of them: nothing
+    days = results["comments"]["aggregations"]["2"]["buckets"]
+    assert sum(b["doc_count"] for b in days) == 12  # every comment is on the chart
+    two_days_ago = (time.time() - 2 * 86400) * 1000
+    assert sum(b["doc_count"] for b in days if b["key"] >= two_days_ago) == 2  # the two without a date: today
 
 
 def test_slow_bulk_requests_are_retried_with_back_off(es_url, es, prefix, tmp_path):

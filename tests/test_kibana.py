@@ -69,7 +69,8 @@ def test_the_required_objects_are_there():
     assert degraded["sort"] == [["start", "desc"]] and "degraded_reasons" in degraded["columns"]
     views = [o["attributes"] for o in OBJECTS if o["type"] == "index-pattern"]
     times = {view["title"]: view["timeFieldName"] for view in views}
-    assert times == {"corpus-articles": "published_at", "corpus-comments": "published_at", "corpus-crawls": "start"}
+    # comments: date (published_at, else crawled_at), so comments without a date are in time-based views
+    assert times == {"corpus-articles": "published_at", "corpus-comments": "date", "corpus-crawls": "start"}
     assert json.loads(BY_ID["corpus-articles"]["attributes"]["fieldFormatMap"])["url"]["id"] == "url"
     for search in (o for o in OBJECTS if o["type"] == "search" and o["references"][0]["id"] == "corpus-articles"):
         assert search["attributes"]["columns"] == ["title", "outlet", "authors", "published_at", "countries"]
@@ -143,6 +144,67 @@ def test_every_reference_resolves():
         seen.add(obj["id"])
 
 
+# What Kibana 8.x exports write (public exports of 8.17; Kibana's type definitions): the import runs
+# no migration older than these. A higher value than the importing Kibana knows would fail the import.
+KIBANA_8_VERSIONS = {"index-pattern": "8.0.0", "search": "10.5.0", "visualization": "8.5.0", "dashboard": "10.2.0"}
+
+
+def test_every_object_carries_the_migration_versions_of_a_kibana_8_export():
+    assert {o["type"] for o in OBJECTS} == set(KIBANA_8_VERSIONS)
+    for obj in saved_objects("newsdesk"):  # whatever the prefix
+        assert obj["coreMigrationVersion"] == "8.8.0", obj["id"]
+        assert obj["typeMigrationVersion"] == KIBANA_8_VERSIONS[obj["type"]], obj["id"]
+        assert "migrationVersion" not in obj  # the pre-8.8 field: Kibana refuses both together
+
+
+def test_every_dashboard_panel_has_one_reference_of_its_own():
+    dashboards = [o for o in OBJECTS if o["type"] == "dashboard"]
+    assert len(dashboards) == 3
+    for obj in OBJECTS:
+        names = [r["name"] for r in obj["references"]]
+        assert len(names) == len(set(names)), obj["id"]  # no reference name twice
+    for dashboard in dashboards:
+        panels = json.loads(dashboard["attributes"]["panelsJSON"])
+        ref_names = [p["panelRefName"] for p in panels]
+        assert len(ref_names) == len(set(ref_names)), dashboard["id"]
+        assert len({p["panelIndex"] for p in panels}) == len(panels)
+        for panel in panels:
+            # as Kibana 8.x's reference extraction writes them
+            assert panel["panelRefName"] == f"panel_{panel['panelIndex']}"
+            matching = [r for r in dashboard["references"] if r["name"] == f"{panel['panelIndex']}:panel_"
+                        f"{panel['panelIndex']}"]
+            assert len(matching) == 1, (dashboard["id"], panel)
+            assert matching[0]["type"] == panel["type"]
+            assert "id" not in panel and "savedObjectId" not in json.dumps(panel)  # by reference only
+        # and no reference that belongs to no panel
+        assert len(dashboard["references"]) == len(panels), dashboard["id"]
+
+
+def test_a_comment_without_a_date_gets_its_crawl_time_as_date():
+    """The comments data view's time field is date: published_at, else crawled_at (pipelines/dates.py)."""
+    from corpus.items import Comment
+    from pipelines.dates import DatesPipeline
+    from tests.conftest import make_spider
+
+    pipeline = DatesPipeline(make_spider().crawler)
+    crawled = "2023-09-08T09:15:00+02:00"
+    undated = Comment(article_url="https://www.cicero.de/a", outlet="cicero", text="Gut.", crawled_at=crawled)
+    unreadable = Comment(article_url="https://www.cicero.de/a", outlet="cicero", text="Gut.", crawled_at=crawled,
+                         published_raw="irgendwann")
+    dated = Comment(article_url="https://www.cicero.de/a", outlet="cicero", text="Gut.", crawled_at=crawled,
+                    published_raw="07.09.2023 10:40")
+    for comment in (undated, unreadable, dated):
+        pipeline.process_item(comment)
+    assert (undated.published_at, undated.date) == (None, crawled)
+    assert (unreadable.published_at, unreadable.date) == (None, crawled)
+    assert dated.published_at == "2023-09-07T10:40:00+02:00" and dated.date == dated.published_at
+    comments_view = BY_ID["corpus-comments"]["attributes"]
+    assert comments_view["timeFieldName"] == "date" and _mapped("comments", "date") == {
+        "type": "date", "format": _PROPERTIES["comments"]["published_at"]["format"]}
+    comment_vis = _aggs(BY_ID["corpus-vis-comments"])
+    assert [a["params"]["field"] for a in comment_vis if a["type"] == "date_histogram"] == ["date"]
+
+
 def _mapped(kind: str, field: str) -> dict[str, Any] | None:
     properties = _PROPERTIES[kind]
     node: dict[str, Any] | None = None
@@ -204,21 +266,40 @@ def test_query_field_extraction():
 
 
 class FakeKibana:
-    """Answers like Kibana: GET /api/status, POST [/s/<space>]/api/saved_objects/_import."""
+    """Answers like Kibana 8.x: GET /api/status, POST [/s/<space>]/api/saved_objects/_import.
 
-    def __init__(self, ready_after: int = 0, reject: set[str] | None = None, status: int = 200) -> None:
+    It keeps what was imported (``store``): without ``overwrite=true`` an object whose id is
+    there already is answered with a ``conflict`` error and left as it is, as Kibana does.
+
+    statuses: the answers to successive status requests, ``(HTTP status, level, summary)``; the
+        last one repeats. By default ``ready_after`` answers 503 ``unavailable``, then 200 ``available``.
+    import_answers: what successive imports get first: an HTTP status (with a Kibana error body),
+        ``(status, headers)``, or 0 for a connection closed without an answer; then ``import_status``
+        for every further one when given, else the import.
+    """
+
+    def __init__(self, ready_after: int = 0, reject: set[str] | None = None, status: int = 200,
+                 statuses: list[tuple[int, str, str]] | None = None, existing: dict[str, dict] | None = None,
+                 import_answers: list[int | tuple[int, dict[str, str]]] | None = None,
+                 import_status: int | None = None) -> None:
         self.calls: list[dict[str, Any]] = []
-        self.ready_after = ready_after
         self.reject = reject or set()
         self.status = status
+        self.statuses = statuses or [(503, "unavailable", "Kibana is starting")] * ready_after + \
+            [(200, "available", "All services and plugins are available")]
+        self.store: dict[str, dict[str, Any]] = dict(existing or {})
+        self.import_answers = list(import_answers or [])
+        self.import_status = import_status
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def _send(self, code: int, body: dict[str, Any]) -> None:
+            def _send(self, code: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
                 data = json.dumps(body).encode()
                 self.send_response(code)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -226,10 +307,10 @@ class FakeKibana:
                 fake.calls.append({"method": "GET", "path": self.path, "headers": dict(self.headers)})
                 if fake.status != 200:
                     return self._send(fake.status, {"message": "Unauthorized"})
-                statuses = [c for c in fake.calls if c["path"] == "/api/status"]
-                if len(statuses) <= fake.ready_after:
-                    return self._send(503, {"status": {"overall": {"level": "unavailable"}}})
-                return self._send(200, {"status": {"overall": {"level": "available"}}})
+                asked = len([c for c in fake.calls if c["path"] == "/api/status"])
+                code, level, summary = fake.statuses[min(asked, len(fake.statuses)) - 1]
+                return self._send(code, {"name": "kibana", "version": {"number": "8.19.21"},
+                                         "status": {"overall": {"level": level, "summary": summary}}})
 
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers["Content-Length"])
@@ -238,17 +319,34 @@ class FakeKibana:
                     b"Content-Type: " + self.headers["Content-Type"].encode() + b"\r\n\r\n" + raw)
                 files = {part.get_filename(): part.get_payload(decode=True) for part in message.iter_parts()}
                 fake.calls.append({"method": "POST", "path": self.path, "headers": dict(self.headers), "files": files})
+                if fake.import_answers or fake.import_status:
+                    answer = fake.import_answers.pop(0) if fake.import_answers else fake.import_status
+                    code, headers = answer if isinstance(answer, tuple) else (answer, {})
+                    if code == 0:  # the connection drops without an answer
+                        self.close_connection = True
+                        return None
+                    return self._send(code, {"statusCode": code, "error": "Error", "message": f"failure {code}"},
+                                      headers)
                 if "kbn-xsrf" not in {k.lower() for k in self.headers}:
                     return self._send(400, {"message": "Request must contain a kbn-xsrf header."})
+                overwrite = "overwrite=true" in self.path
                 objects = [json.loads(line) for line in files["saved_objects.ndjson"].splitlines() if line.strip()]
-                ok = [o for o in objects if o["id"] not in fake.reject]
-                errors = [{"id": o["id"], "type": o["type"], "title": o["attributes"]["title"],
-                           "error": {"type": "missing_references",
-                                     "references": [{"type": "index-pattern", "id": "gone"}]}}
-                          for o in objects if o["id"] in fake.reject]
+                ok, errors = [], []
+                for o in objects:
+                    meta = {"title": o["attributes"]["title"], "icon": "app"}
+                    if o["id"] in fake.reject:
+                        errors.append({"id": o["id"], "type": o["type"], "title": meta["title"], "meta": meta,
+                                       "error": {"type": "missing_references",
+                                                 "references": [{"type": "index-pattern", "id": "gone"}]}})
+                    elif o["id"] in fake.store and not overwrite:
+                        errors.append({"id": o["id"], "type": o["type"], "title": meta["title"], "meta": meta,
+                                       "error": {"type": "conflict"}})
+                    else:
+                        ok.append({"type": o["type"], "id": o["id"], "meta": meta,
+                                   **({"overwrite": True} if o["id"] in fake.store else {})})
+                        fake.store[o["id"]] = o
                 return self._send(200, {"success": not errors, "successCount": len(ok), "errors": errors,
-                                        "successResults": [{"type": o["type"], "id": o["id"],
-                                                            "meta": {"title": o["attributes"]["title"]}} for o in ok]})
+                                        "successResults": ok})
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -256,6 +354,12 @@ class FakeKibana:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def posts(self) -> list[dict[str, Any]]:
+        return [c for c in self.calls if c["method"] == "POST"]
+
+    def status_calls(self) -> int:
+        return len([c for c in self.calls if c["path"] == "/api/status"])
 
     def close(self) -> None:
         self.server.shutdown()
@@ -275,41 +379,141 @@ def kibana():
         server.close()
 
 
-def test_import_waits_for_kibana_and_reports_each_object(kibana, capsys, monkeypatch):
-    monkeypatch.setattr("corpus.kibana.client.asyncio.sleep", _no_sleep)
+class Clock:
+    """The client's clock and sleep: a sleep moves the clock on at once and is noted."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = Clock()
+    monkeypatch.setattr("corpus.kibana.client._now", lambda: fake.now)
+    monkeypatch.setattr("corpus.kibana.client._sleep", fake.sleep)
+    return fake
+
+
+def test_import_waits_for_kibana_and_reports_each_object(kibana, capsys, clock):
     fake = kibana(ready_after=2)
     code = cli.main(["kibana", "import", "--kibana-url", fake.url, "--user", "elastic", "--password", "s3cret",
                      "--space", "analysts"])
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
     assert code == 0, out
-    post = next(c for c in fake.calls if c["method"] == "POST")
-    assert post["path"] == "/s/analysts/api/saved_objects/_import?overwrite=true"
+    (post,) = fake.posts()
+    assert post["path"] == "/s/analysts/api/saved_objects/_import?overwrite=false"  # analysts' edits stay
     assert post["files"]["saved_objects.ndjson"] == NDJSON.read_bytes()
     assert post["headers"]["Authorization"] == "Basic " + base64.b64encode(b"elastic:s3cret").decode()
     lines = out.splitlines()
     assert len([line for line in lines if line.startswith("ok ")]) == len(OBJECTS)
     assert "ok     dashboard corpus-dashboard-east-asia East Asia coverage" in lines
-    assert lines[-1] == f"{len(OBJECTS)} imported, 0 failed"
-    assert len([c for c in fake.calls if c["path"] == "/api/status"]) == 3  # two "not ready" answers first
+    assert lines[-1] == f"{len(OBJECTS)} imported, 0 kept, 0 failed"
+    assert fake.status_calls() == 3 and clock.sleeps == [2.0, 2.0]  # two "not ready" answers first
+    # what kept it waiting is said once, not once per poll
+    assert captured.err.count("Kibana is not ready yet (HTTP 503, status unavailable: Kibana is starting)") == 1
 
 
-def test_import_reports_the_error_kibana_gave_and_fails(kibana, capsys):
+def test_import_reports_the_error_kibana_gave_and_fails(kibana, capsys, clock):
     fake = kibana(reject={"corpus-vis-top-authors"})
     code = cli.main(["kibana", "import", "--kibana-url", fake.url, "--api-key", "a2V5"])
     out = capsys.readouterr().out
     assert code == 1
     assert "error  visualization corpus-vis-top-authors Top authors: missing_references index-pattern:gone" in out
-    post = next(c for c in fake.calls if c["method"] == "POST")
-    assert post["path"] == "/api/saved_objects/_import?overwrite=true"
+    assert out.splitlines()[-1] == f"{len(OBJECTS) - 1} imported, 0 kept, 1 failed"
+    (post,) = fake.posts()
+    assert post["path"] == "/api/saved_objects/_import?overwrite=false"
     assert post["headers"]["Authorization"] == "ApiKey a2V5"
 
 
-def test_import_gives_up_clearly_when_kibana_is_not_ready_or_refuses(kibana, capsys, monkeypatch):
-    monkeypatch.setattr("corpus.kibana.client.asyncio.sleep", _no_sleep)
+def test_a_degraded_kibana_gets_the_import_and_the_level_is_said(kibana, capsys, clock):
+    fake = kibana(statuses=[(200, "degraded", "1 service is degraded: alerting")])
+    code = cli.main(["kibana", "import", "--kibana-url", fake.url])
+    captured = capsys.readouterr()
+    assert code == 0, captured
+    assert "corpus kibana: Kibana is degraded (1 service is degraded: alerting); importing anyway" in captured.err
+    assert fake.status_calls() == 1 and clock.sleeps == []  # no waiting on a degraded Kibana
+    assert len(fake.posts()) == 1 and len(fake.store) == len(OBJECTS)
+
+
+def test_an_unavailable_or_critical_kibana_is_waited_for(kibana, capsys, clock):
+    fake = kibana(statuses=[(503, "unavailable", "savedObjects is starting"), (503, "critical", "elasticsearch down"),
+                            (200, "available", "All services and plugins are available")])
+    code = cli.main(["kibana", "import", "--kibana-url", fake.url])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert fake.status_calls() == 3 and len(fake.posts()) == 1
+    assert "Kibana is not ready yet (HTTP 503, status unavailable: savedObjects is starting)" in err
+    assert "Kibana is not ready yet (HTTP 503, status critical: elasticsearch down)" in err
+    assert "degraded" not in err
+
+
+def test_degraded_then_a_refused_import_fails_clearly(kibana, capsys, clock):
+    fake = kibana(statuses=[(200, "degraded", "1 service is degraded")], import_status=400)
+    code = cli.main(["kibana", "import", "--kibana-url", fake.url])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "Kibana is degraded (1 service is degraded); importing anyway" in captured.err
+    assert "corpus kibana: error: Kibana did not take the import (HTTP 400: failure 400)" in captured.err
+    assert len(fake.posts()) == 1 and clock.sleeps == []  # a 400 is not retried
+    assert "imported" not in captured.out
+
+
+def test_degraded_then_a_failing_import_is_retried_until_the_timeout(kibana, capsys, clock):
+    fake = kibana(statuses=[(200, "degraded", "1 service is degraded")], import_status=500)
+    code = cli.main(["kibana", "import", "--kibana-url", fake.url, "--timeout", "10"])
+    err = capsys.readouterr().err
+    assert code == 1
+    # 1, 2 and 4 s apart; waiting 8 s more would pass the 10 s
+    assert clock.sleeps == [1.0, 2.0, 4.0] and len(fake.posts()) == 4
+    assert ("corpus kibana: error: the import failed 4 times and the 10 s of --timeout are up "
+            "(last: HTTP 500: failure 500)") in err
+    assert "import attempt 1 failed (HTTP 500: failure 500); trying again in 1 s" in err
+
+
+def test_passing_import_failures_are_retried_with_back_off(kibana, capsys, clock):
+    # 503 asking for 3 s, 429, a dropped connection: then the import goes through
+    fake = kibana(import_answers=[(503, {"Retry-After": "3"}), 429, 0])
+    code = cli.main(["kibana", "import", "--kibana-url", fake.url])
+    captured = capsys.readouterr()
+    assert code == 0, captured
+    assert len(fake.posts()) == 4 and clock.sleeps == [3.0, 2.0, 4.0]
+    assert "import attempt 3 failed (ServerDisconnectedError" in captured.err
+    assert captured.out.splitlines()[-1] == f"{len(OBJECTS)} imported, 0 kept, 0 failed"
+
+
+def test_existing_objects_are_kept_and_replaced_only_with_overwrite(kibana, capsys, clock):
+    edited = dict(BY_ID["corpus-dashboard-east-asia"], attributes={
+        **BY_ID["corpus-dashboard-east-asia"]["attributes"], "title": "East Asia coverage (my version)"})
+    fake = kibana(existing={"corpus-dashboard-east-asia": edited})
+    assert cli.main(["kibana", "import", "--kibana-url", fake.url]) == 0
+    out = capsys.readouterr().out
+    assert "kept   dashboard corpus-dashboard-east-asia East Asia coverage (exists; --overwrite to replace)" in out
+    assert out.splitlines()[-1] == f"{len(OBJECTS) - 1} imported, 1 kept, 0 failed"
+    assert fake.store["corpus-dashboard-east-asia"]["attributes"]["title"] == "East Asia coverage (my version)"
+    # again: everything is there now, nothing is touched, and that is no failure
+    assert cli.main(["kibana", "import", "--kibana-url", fake.url]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == f"0 imported, {len(OBJECTS)} kept, 0 failed"
+    # --overwrite replaces
+    assert cli.main(["kibana", "import", "--kibana-url", fake.url, "--overwrite"]) == 0
+    out = capsys.readouterr().out
+    assert fake.posts()[-1]["path"] == "/api/saved_objects/_import?overwrite=true"
+    assert out.splitlines()[-1] == f"{len(OBJECTS)} imported, 0 kept, 0 failed" and "kept " not in out
+    assert fake.store["corpus-dashboard-east-asia"]["attributes"]["title"] == "East Asia coverage"
+
+
+def test_import_gives_up_clearly_when_kibana_is_not_ready_or_refuses(kibana, capsys, clock):
     fake = kibana(ready_after=10**6)
     assert cli.main(["kibana", "import", "--kibana-url", fake.url, "--timeout", "0"]) == 1
     err = capsys.readouterr().err
-    assert f"Kibana at {fake.url} was not ready after 0 s (last: HTTP 503, status unavailable)" in err
+    assert (f"Kibana at {fake.url} was not ready after 0 s (last: HTTP 503, status unavailable: "
+            "Kibana is starting)") in err
+    assert not fake.posts()
     refusing = kibana(status=401)
     assert cli.main(["kibana", "import", "--kibana-url", refusing.url, "--api-key", "bad"]) == 1
     assert "refused the credentials (HTTP 401)" in capsys.readouterr().err
@@ -324,16 +528,12 @@ def test_import_refuses_urls_that_are_not_http():
     assert cli.main(["kibana", "import", "--kibana-url", "ftp://kibana:21"]) == 2
 
 
-async def _no_sleep(_seconds: float) -> None:
-    return None
-
-
-def test_import_honours_the_alias_prefix(kibana, capsys, monkeypatch):
+def test_import_honours_the_alias_prefix(kibana, capsys, monkeypatch, clock):
     """An installation indexing under CORPUS_ES_PREFIX=newsdesk gets data views on newsdesk-*, not corpus-*."""
     monkeypatch.setenv("CORPUS_ES_PREFIX", "newsdesk")
     fake = kibana()
     assert cli.main(["kibana", "import", "--kibana-url", fake.url]) == 0, capsys.readouterr().out
-    post = next(c for c in fake.calls if c["method"] == "POST")
+    (post,) = fake.posts()
     objects = [json.loads(line) for line in post["files"]["saved_objects.ndjson"].splitlines()]
     views = {o["id"]: o["attributes"]["title"] for o in objects if o["type"] == "index-pattern"}
     assert views == {"newsdesk-articles": "newsdesk-articles", "newsdesk-comments": "newsdesk-comments",

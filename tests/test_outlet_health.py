@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from corpus.crawlrecord import earlier_health, store_record
+from corpus.crawlrecord import build_record, earlier_health, store_record
 from corpus.outlethealth import OutletHealth, Thresholds, judge
 from corpus.search.config import EsConfig
 from tests.gensite import GeneratedSite
@@ -99,6 +99,8 @@ def test_a_markup_change_that_loses_the_body_makes_a_degraded_run_with_one_warni
         broken = crawl(site, env)
     records = [json.loads(line) for line in (tmp_path / "data" / "crawls.jsonl").read_text().splitlines()]
     assert len(records) == 4 and [r["degraded"] for r in records] == [False, False, False, True]
+    # plain `scrapy crawl`s, no scheduler: each still has the status the runs chart splits by
+    assert [r["status"] for r in records] == ["ok"] * 4 and "job" not in records[0]
     assert records[0]["health"]["fill"]["body"] == 1.0 and records[0]["health"]["articles"] == 12
     assert records[0]["health"]["layers"]["body"] == {"generic": 12}
     assert records[3]["health"]["fill"]["body"] == 0.0
@@ -107,6 +109,26 @@ def test_a_markup_change_that_loses_the_body_makes_a_degraded_run_with_one_warni
     warnings = [line for line in broken.stderr.splitlines() if "WARNING" in line and "degraded" in line]
     assert len(warnings) == 1, broken.stderr[-3000:]
     assert "outlet gensite degraded in this run: body of 80+ words filled on 0%" in warnings[0]
+
+
+class _Spider:
+    name = "cicero"
+
+
+@pytest.mark.parametrize(("reason", "stats", "status", "failed"), [
+    ("finished", {}, "ok", False),
+    ("closespider_timeout", {}, "ok", False),  # the crawl's own time budget: a normal end
+    ("closespider_itemcount", {}, "ok", False),
+    ("finished", {"corpus/health/failed": "no page could be fetched"}, "failed", True),
+    ("shutdown", {}, "stopped", True),  # Ctrl-C or SIGTERM
+    ("cancelled", {}, "failed", True),
+])
+def test_every_crawl_record_has_a_status_in_the_schedulers_words(reason, stats, status, failed):
+    """Not only runs of `corpus schedule` (whose own status replaces this one): "Crawl runs per day by
+    status" splits every run by it."""
+    record = build_record(_Spider(), {"start_time": None, **stats}, reason)
+    assert (record["status"], record["failed"], record["finish_reason"]) == (status, failed, reason)
+    assert record["status"] in ("ok", "failed", "timeout", "stopped")  # corpus/schedule.py's vocabulary
 
 
 @pytest.mark.elasticsearch

@@ -16,6 +16,15 @@ outlet and run, from the crawl records' ``health``).
 (``python -m corpus.kibana > corpus/kibana/saved_objects.ndjson`` writes it
 again; a test checks the two agree).
 
+Every object carries ``coreMigrationVersion`` and ``typeMigrationVersion`` as Kibana 8.19's
+export writes them (:data:`CORE_MIGRATION_VERSION`, :data:`TYPE_MIGRATION_VERSIONS`): without
+them the import takes an object for one from before 7.x and runs every migration of its type
+since 6.7.2 on it; the dashboards' 7.x panel-reference migration keeps the references it does not
+recognise (``<panelIndex>:panel_<panelIndex>``, what 8.x writes) and extracts each panel's again,
+so every panel ended up referenced twice. With the versions set, none of those runs. Dashboard
+panels are referenced as an 8.x export does: ``panelRefName`` ``panel_<panelIndex>``, one
+reference named ``<panelIndex>:panel_<panelIndex>``.
+
 Every object is named after the alias prefix (``CORPUS_ES_PREFIX``, ``corpus`` by default):
 data view ``corpus-articles`` reads the alias ``corpus-articles``. Importing them:
 :mod:`corpus.kibana.client`.
@@ -33,6 +42,27 @@ COLUMNS = ["title", "outlet", "authors", "published_at", "countries"]
 ACTORS = ("Kim Jong-un", "Xi Jinping", "Wladimir Putin", "Yoon Suk-yeol", "Donald Trump", "Wolodymyr Selenskyj")
 
 
+# What Kibana 8.x's export writes: the core transforms' version, and per type the newest legacy
+# migration or model version of that type (model version N is written as 10.N.0), as read from
+# Kibana's saved object type definitions and seen in public 8.17 exports. A version newer than the
+# importing Kibana knows fails the import ("belongs to a more recent version of Kibana"); one older
+# only runs the migrations in between. Dashboards: 8.19 may already be at 10.3.0 (model version 3
+# adds the mapping of collapsible sections, no data change): 10.2.0 imports either way.
+CORE_MIGRATION_VERSION = "8.8.0"
+TYPE_MIGRATION_VERSIONS = {
+    "index-pattern": "8.0.0",  # legacy migrations up to 7.11.0, converted to multi-namespace in 8.0.0
+    "search": "10.5.0",  # model versions 1-5 (the tabs of model version 6 came with 9.2)
+    "visualization": "8.5.0",  # legacy migrations up to 8.5.0, no model versions
+    "dashboard": "10.2.0",  # legacy migrations up to 8.9.0, then model versions 1-2
+}
+
+
+def _saved_object(object_id: str, kind: str, references: list[dict[str, str]],
+                  attributes: dict[str, Any]) -> dict[str, Any]:
+    return {"id": object_id, "type": kind, "managed": False, "references": references, "attributes": attributes,
+            "coreMigrationVersion": CORE_MIGRATION_VERSION, "typeMigrationVersion": TYPE_MIGRATION_VERSIONS[kind]}
+
+
 def _search_source(query: str = "", with_index: bool = True) -> str:
     source: dict[str, Any] = {"query": {"query": query, "language": "lucene"}, "filter": []}
     if with_index:
@@ -45,27 +75,21 @@ def _index_ref(data_view: str) -> list[dict[str, str]]:
 
 
 def data_view(object_id: str, title: str, name: str, time_field: str, formats: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": object_id, "type": "index-pattern", "managed": False, "references": [],
-        "attributes": {
-            "title": title, "name": name, "timeFieldName": time_field,
-            "fieldFormatMap": json.dumps(formats), "fieldAttrs": "{}", "fields": "[]",
-            "runtimeFieldMap": "{}", "sourceFilters": "[]", "typeMeta": "{}", "allowNoIndex": True,
-        },
-    }
+    return _saved_object(object_id, "index-pattern", [], {
+        "title": title, "name": name, "timeFieldName": time_field,
+        "fieldFormatMap": json.dumps(formats), "fieldAttrs": "{}", "fields": "[]",
+        "runtimeFieldMap": "{}", "sourceFilters": "[]", "typeMeta": "{}", "allowNoIndex": True,
+    })
 
 
 def saved_search(object_id: str, title: str, query: str, data_view_id: str, columns: list[str],
                  description: str, sort: str = "published_at") -> dict[str, Any]:
-    return {
-        "id": object_id, "type": "search", "managed": False, "references": _index_ref(data_view_id),
-        "attributes": {
-            "title": title, "description": description, "columns": columns,
-            "sort": [[sort, "desc"]], "grid": {}, "hideChart": False, "isTextBasedQuery": False,
-            "timeRestore": False,
-            "kibanaSavedObjectMeta": {"searchSourceJSON": _search_source(query)},
-        },
-    }
+    return _saved_object(object_id, "search", _index_ref(data_view_id), {
+        "title": title, "description": description, "columns": columns,
+        "sort": [[sort, "desc"]], "grid": {}, "hideChart": False, "isTextBasedQuery": False,
+        "timeRestore": False,
+        "kibanaSavedObjectMeta": {"searchSourceJSON": _search_source(query)},
+    })
 
 
 def _count(agg_id: str = "1") -> dict[str, Any]:
@@ -114,19 +138,20 @@ def _xy_params(chart: str, mode: str = "stacked", value_label: str = "Count",
 def visualization(object_id: str, title: str, vis_type: str, aggs: list[dict[str, Any]], params: dict[str, Any],
                   data_view_id: str, query: str = "", description: str = "") -> dict[str, Any]:
     vis_state = {"title": title, "type": vis_type, "aggs": aggs, "params": params}
-    return {
-        "id": object_id, "type": "visualization", "managed": False, "references": _index_ref(data_view_id),
-        "attributes": {
-            "title": title, "description": description, "version": 1, "uiStateJSON": "{}",
-            "visState": json.dumps(vis_state, ensure_ascii=False),
-            "kibanaSavedObjectMeta": {"searchSourceJSON": _search_source(query)},
-        },
-    }
+    return _saved_object(object_id, "visualization", _index_ref(data_view_id), {
+        "title": title, "description": description, "version": 1, "uiStateJSON": "{}",
+        "visState": json.dumps(vis_state, ensure_ascii=False),
+        "kibanaSavedObjectMeta": {"searchSourceJSON": _search_source(query)},
+    })
 
 
 def dashboard(object_id: str, title: str, panels: list[tuple[str, str, int, int, int, int]],
               description: str) -> dict[str, Any]:
-    """``panels``: (saved object type, id, x, y, width, height) on Kibana's 48-column grid."""
+    """``panels``: (saved object type, id, x, y, width, height) on Kibana's 48-column grid.
+
+    Panel N (``panelIndex`` ``"N"``) names its object ``panel_N`` (``panelRefName``), and the one
+    reference to it is ``N:panel_N``: what Kibana 8.x's dashboard reference extraction writes.
+    """
     panels_json = []
     references = []
     for number, (kind, ref_id, x, y, w, h) in enumerate(panels, start=1):
@@ -134,17 +159,14 @@ def dashboard(object_id: str, title: str, panels: list[tuple[str, str, int, int,
         panels_json.append({"type": kind, "panelIndex": index, "gridData": {"x": x, "y": y, "w": w, "h": h, "i": index},
                             "embeddableConfig": {"enhancements": {}}, "panelRefName": f"panel_{index}"})
         references.append({"id": ref_id, "name": f"{index}:panel_{index}", "type": kind})
-    return {
-        "id": object_id, "type": "dashboard", "managed": False, "references": references,
-        "attributes": {
-            "title": title, "description": description, "version": 1, "timeRestore": True,
-            "timeFrom": "now-90d", "timeTo": "now", "refreshInterval": {"pause": True, "value": 0},
-            "optionsJSON": json.dumps({"useMargins": True, "syncColors": False, "syncCursor": True,
-                                       "syncTooltips": False, "hidePanelTitles": False}),
-            "panelsJSON": json.dumps(panels_json),
-            "kibanaSavedObjectMeta": {"searchSourceJSON": _search_source(with_index=False)},
-        },
-    }
+    return _saved_object(object_id, "dashboard", references, {
+        "title": title, "description": description, "version": 1, "timeRestore": True,
+        "timeFrom": "now-90d", "timeTo": "now", "refreshInterval": {"pause": True, "value": 0},
+        "optionsJSON": json.dumps({"useMargins": True, "syncColors": False, "syncCursor": True,
+                                   "syncTooltips": False, "hidePanelTitles": False}),
+        "panelsJSON": json.dumps(panels_json),
+        "kibanaSavedObjectMeta": {"searchSourceJSON": _search_source(with_index=False)},
+    })
 
 
 def saved_objects(prefix: str = "corpus") -> list[dict[str, Any]]:
@@ -154,7 +176,8 @@ def saved_objects(prefix: str = "corpus") -> list[dict[str, Any]]:
     objects = [
         data_view(articles, articles, "Articles", "published_at",
                   {"url": link, "canonical_url": link, "image.url": link}),
-        data_view(comments, comments, "Comments", "published_at", {"article_url": link}),
+        # date: published_at, else crawled_at, so comments without a date are in every time range
+        data_view(comments, comments, "Comments", "date", {"article_url": link}),
         data_view(crawls, crawls, "Crawls", "start", {}),
     ]
     searches = [
@@ -176,7 +199,7 @@ def saved_objects(prefix: str = "corpus") -> list[dict[str, Any]]:
     objects.append(saved_search(
         f"{prefix}-search-korea-comments", "Comments on Korea articles", "article_countries:(KP OR KR)", comments,
         ["article_title", "outlet", "author", "published_at", "article_countries"],
-        "Reader comments under articles tagged North or South Korea."))
+        "Reader comments under articles tagged North or South Korea.", sort="date"))
 
     def vis(key: str, title: str, vis_type: str, aggs: list[dict[str, Any]], params: dict[str, Any],
             view: str = articles, query: str = "") -> None:
@@ -194,7 +217,7 @@ def saved_objects(prefix: str = "corpus") -> list[dict[str, Any]]:
            "palette": {"type": "palette", "name": "default"}, "distinctColors": True, "legendDisplay": "show"}
     vis("top-outlets", "Top outlets", "pie", [_count(), _terms("outlet", 15, "segment", "2")], pie)
     vis("paywalled", "Share paywalled", "pie", [_count(), _terms("paywalled", 2, "segment", "2")], pie)
-    vis("comments", "Comment volume over time", "line", [_count(), _weekly("published_at", interval="d")],
+    vis("comments", "Comment volume over time", "line", [_count(), _weekly("date", interval="d")],
         _xy_params("line", mode="normal", value_label="Comments"), view=comments)
     vis("runs", "Crawl runs per day by status", "histogram",
         [_count(), _weekly("start", interval="d"), _terms("status", 5, "group")], _xy_params("histogram"),

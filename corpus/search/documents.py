@@ -90,6 +90,8 @@ def merge(doc: dict[str, Any], stored: dict[str, Any] | None) -> dict[str, Any]:
     merged["last_seen_at"] = later(stored.get("last_seen_at"), doc["last_seen_at"])
     changed = content_changed(doc, stored)
     merged["version"] = int(stored.get("version") or 1) + (1 if changed else 0)
+    if doc.get("item_type") == "comment" and not doc.get("published_at") and merged.get("first_seen_at"):
+        merged["date"] = merged["first_seen_at"]  # an undated comment's time: when it was first seen
     if doc.get("item_type") == "article":
         if changed:
             merged["modified_at"] = doc.get("modified_at") or doc.get("crawled_at")

@@ -172,6 +172,7 @@ COMMENT_PROPERTIES: dict[str, Any] = {
     "published_raw": _RAW,
     "published_at": _DATE,
     "published_precision": _KEYWORD,
+    "date": _DATE,  # published_at, else crawled_at: the comments data view's time field
     "title": _text(),
     "text": _text(),
     "parent_id": _KEYWORD,
