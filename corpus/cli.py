@@ -129,9 +129,8 @@ def _load(line: str) -> Any:
         raise BadLine(f"not JSON ({exc})") from None
 
 
-def _stream(lines: Any, out: TextIO, handle: Callable[[dict[str, Any]], dict[str, Any]]) -> int:
-    """Apply ``handle`` to every JSON line; one output line per non-blank input line."""
-    failures = 0
+def _results(lines: Any, handle: Callable[[dict[str, Any]], dict[str, Any]]) -> Iterator[tuple[dict[str, Any], bool]]:
+    """``handle`` applied to every JSON line: its result, or ``{"error": "line N: ..."}``, and whether it failed."""
     for number, line in _lines(lines):
         record: Any = None
         try:
@@ -140,15 +139,22 @@ def _stream(lines: Any, out: TextIO, handle: Callable[[dict[str, Any]], dict[str
             record = _load(line)
             if not isinstance(record, dict):
                 raise ValueError("expected a JSON object")
-            result = handle(record)
+            yield handle(record), False
         except (ValueError, TypeError, KeyError, OSError, RecursionError) as exc:
-            failures += 1
             kind = "" if isinstance(exc, BadLine) else f"{type(exc).__name__}: "
             if isinstance(exc, RecursionError):
                 exc, kind = BadLine("nested too deeply to process"), ""
             result = {"error": f"line {number}: {kind}{exc}"}
             if isinstance(record, dict):  # keep the keys that tell the caller which input failed
                 result = {k: record[k] for k in ("file", "url") if isinstance(record.get(k), str)} | result
+            yield result, True
+
+
+def _stream(lines: Any, out: TextIO, handle: Callable[[dict[str, Any]], dict[str, Any]]) -> int:
+    """Apply ``handle`` to every JSON line; one output line per non-blank input line."""
+    failures = 0
+    for result, failed in _results(lines, handle):
+        failures += failed
         out.write(json.dumps(result, ensure_ascii=False) + "\n")
     out.flush()
     return 1 if failures else 0

@@ -47,7 +47,7 @@ def add_parsers(sub: Any) -> None:
 
 
 def _cmd_cluster(args: argparse.Namespace, io: Any) -> int:
-    from corpus.cli import BadLine, _lines, _load
+    from corpus.cli import BadLine, _results
     from corpus.runner import project_settings
     from corpus.stories import StoryIndex, member_of
 
@@ -59,33 +59,26 @@ def _cmd_cluster(args: argparse.Namespace, io: Any) -> int:
     if not 0 < threshold <= 1 or window < 0:
         io.parser.error("cluster: --threshold must be in (0, 1] and --window-days at least 0")
     index = StoryIndex(threshold, window)
-    lines: list[dict[str, Any]] = []
-    failures = 0
-    for number, line in _lines(io.stdin):
-        try:
-            if isinstance(line, BadLine):
-                raise line
-            record = _load(line)
-            if not isinstance(record, dict):
-                raise BadLine("expected a JSON object")
-            if not record.get("id") or not isinstance(record["id"], str):
-                raise BadLine('no "id"')
-            if record.get("body") is not None and not isinstance(record["body"], str):
-                raise BadLine('"body" is not a string')
-            member, _ = member_of(record)
-            if member is None:
-                raise BadLine('no date: "published_at" (or "crawled_at") missing or not ISO 8601')
-            index.add(member)
-            lines.append({"id": member.id})
-        except BadLine as exc:
-            failures += 1
-            lines.append({"error": f"line {number}: {exc}"})
-    for result in lines:
-        if "id" in result:
+
+    def place(record: dict[str, Any]) -> dict[str, Any]:
+        if not record.get("id") or not isinstance(record["id"], str):
+            raise BadLine('no "id"')
+        if record.get("body") is not None and not isinstance(record["body"], str):
+            raise BadLine('"body" is not a string')
+        member, _ = member_of(record)
+        if member is None:
+            raise BadLine('no date: "published_at" (or "crawled_at") missing or not ISO 8601')
+        index.add(member)
+        return {"id": member.id}
+
+    # every article is placed before any is printed: a later one can change what an earlier one shows
+    results = list(_results(io.stdin, place))
+    for result, failed in results:
+        if not failed:
             result.update(index.members[result["id"]].fields())
         io.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
     io.stdout.flush()
-    return 1 if failures else 0
+    return 1 if any(failed for _, failed in results) else 0
 
 
 def _cmd_stories(args: argparse.Namespace, io: Any) -> int:
