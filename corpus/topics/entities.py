@@ -19,10 +19,11 @@ import hashlib
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import ahocorasick
+
+from corpus.topics.tagger import data_text
 
 KINDS = ("person", "place", "org")
 ADJECTIVE_ENDINGS = ("", "e", "en", "er", "es", "em")
@@ -108,10 +109,7 @@ class EntityMatcher:
     @classmethod
     def from_file(cls, path: str | Path | None = None) -> EntityMatcher:
         """Load a data file; ``None`` means the one shipped with the package."""
-        if path is None:
-            text = resources.files("corpus.topics").joinpath("entities.toml").read_text("utf-8")
-        else:
-            text = Path(path).read_text("utf-8")
+        text = data_text("entities.toml", path)
         matcher = cls(load_entities(text, str(path or "corpus/topics/entities.toml")))
         matcher.digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
         return matcher
@@ -159,5 +157,4 @@ def default_matcher(path: str | None = None) -> EntityMatcher:
 
 def entities_data() -> list[Entity]:
     """The shipped file's entities."""
-    text = resources.files("corpus.topics").joinpath("entities.toml").read_text("utf-8")
-    return load_entities(text)
+    return default_matcher().entities

@@ -411,10 +411,7 @@ class Tagger:
     @classmethod
     def from_file(cls, path: str | Path | None = None) -> Tagger:
         """Load a terms file; ``None`` means the one shipped with the package."""
-        if path is None:
-            data = resources.files("corpus.topics").joinpath("terms.toml").read_text("utf-8")
-        else:
-            data = Path(path).read_text("utf-8")
+        data = data_text("terms.toml", path)
         try:
             tagger = cls(tomllib.loads(data))
             tagger.digest = hashlib.sha1(data.encode("utf-8")).hexdigest()[:12]
@@ -556,6 +553,13 @@ class Tagger:
                     weighted, count = points.get(name, (0.0, 0))
                     points[name] = (weighted + weight * n, count + n)
         return points
+
+
+def data_text(name: str, path: str | Path | None = None) -> str:
+    """The text of a data file: ``path``, or the file ``name`` shipped in corpus/topics."""
+    if path is None:
+        return resources.files("corpus.topics").joinpath(name).read_text("utf-8")
+    return Path(path).read_text("utf-8")
 
 
 @lru_cache(maxsize=8)
