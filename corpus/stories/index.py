@@ -174,13 +174,7 @@ class StoryIndex:
             members = [self.members[i] for i in self.stories[story_id].members]
             if all(m.when < before for m in members) or all(m.when > after for m in members):
                 for m in members:
-                    del self.members[m.id]
-                    if m.signature is not None:
-                        for key in m.signature.band_keys():
-                            bucket = self.buckets[key]
-                            bucket.remove(m.id)
-                            if not bucket:
-                                del self.buckets[key]
+                    self._unbucket(m)
                 del self.stories[story_id]
                 self.first_of.pop(story_id, None)
                 self.wired.discard(story_id)
@@ -211,7 +205,7 @@ class StoryIndex:
         assert member.signature is not None
         seen: set[str] = set()
         found = []
-        for key in member.signature.band_keys():
+        for key in member.signature.band_keys:
             for other_id in self.buckets.get(key, ()):
                 if other_id in seen or other_id == member.id:
                     continue
@@ -225,16 +219,23 @@ class StoryIndex:
         self.members[member.id] = member
         self.stories[member.story_id].members.append(member.id)
         if member.signature is not None:
-            for key in member.signature.band_keys():
+            for key in member.signature.band_keys:
                 self.buckets[key].append(member.id)
 
-    def _remove(self, member: Member) -> list[Member]:
+    def _unbucket(self, member: Member) -> None:
+        """Take a member out of the index's members and buckets (not out of its story)."""
         del self.members[member.id]
+        if member.signature is not None:
+            for key in member.signature.band_keys:
+                bucket = self.buckets[key]
+                bucket.remove(member.id)
+                if not bucket:
+                    del self.buckets[key]
+
+    def _remove(self, member: Member) -> list[Member]:
+        self._unbucket(member)
         story = self.stories[member.story_id]
         story.members.remove(member.id)
-        if member.signature is not None:
-            for key in member.signature.band_keys():
-                self.buckets[key].remove(member.id)
         if not story.members:
             del self.stories[member.story_id]
             self.first_of.pop(member.story_id, None)

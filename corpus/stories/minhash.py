@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from datasketch import MinHash
@@ -70,7 +71,8 @@ class Signature:
         values = raw[2:].astype(np.uint64)
         return cls(values[:PERMUTATIONS], int(raw[0]), values[PERMUTATIONS:], int(raw[1]))
 
-    def band_keys(self) -> list[bytes]:
+    @cached_property
+    def band_keys(self) -> tuple[bytes, ...]:
         """Keys of bands of values (64 of two body values; 32 of four opening values): texts with an equal
         key are candidates. Two bodies with a Jaccard similarity of 0.5, or two openings with 0.8, share a
         key with a probability above 0.98."""
@@ -79,7 +81,7 @@ class Signature:
             rows = PERMUTATIONS // bands
             data = values.astype("<u4")
             keys += [bytes([part, band]) + data[band * rows:(band + 1) * rows].tobytes() for band in range(bands)]
-        return keys
+        return tuple(keys)
 
 
 def _minhash(shingles: set[bytes]) -> np.ndarray:
